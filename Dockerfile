@@ -1,0 +1,56 @@
+# Production image: a builder stage resolves the locked environment with uv, and a
+# slim runtime stage receives only the finished virtual environment.
+
+# uv at an exact version, as a named stage so update bots can see and bump it.
+FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
+
+# The builder shares the runtime's base so the venv's interpreter path is identical.
+FROM python:3.13-slim AS builder
+# uv comes from its own image; it never reaches the runtime stage.
+COPY --from=uv /uv /usr/local/bin/uv
+# Compile bytecode at build time (faster starts), copy out of the cache mount instead of
+# hard-linking into it, use the base image's Python and never download one, and put the
+# venv outside /app so nothing mounted over the project can hide it.
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
+# The project is built here; the runtime stage never sees this directory.
+WORKDIR /src
+# Dependencies alone, from the lock file: this layer is reused until pyproject.toml or
+# uv.lock change. --locked fails the build when the lock is stale.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    uv sync --locked --no-install-project --no-dev --no-editable
+# Then the project itself, installed as a regular (non-editable) package so the runtime
+# needs no source tree. Bind mounts keep the sources out of every layer.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=README.md,target=README.md \
+    --mount=type=bind,source=src,target=src \
+    uv sync --locked --no-dev --no-editable
+
+# The runtime: the same slim base, the venv, and nothing else of the build.
+FROM python:3.13-slim AS runtime
+# A fixed non-root UID/GID, so volumes and Kubernetes securityContext can name it.
+RUN groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app
+# Owned by root and read-only to the service: the code cannot be changed at run time.
+COPY --from=builder /opt/venv /opt/venv
+# The venv's executables (fastapi, python) come first; logs go out unbuffered.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1
+# Every process from here on runs as the unprivileged user.
+USER 10001:10001
+# fastapi run listens on 8000 unless PORT says otherwise; the health check follows PORT.
+EXPOSE 8000
+# Poll readiness without curl; probe every second while starting, then every 30 s.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --start-interval=1s --retries=3 \
+    CMD ["python", "-m", "app.healthcheck"]
+# Exec form: the server is PID 1 and receives docker stop's SIGTERM itself, so the
+# lifespan shutdown runs. The entrypoint is named because pyproject.toml is not shipped.
+CMD ["fastapi", "run", "--entrypoint", "app.main:app"]

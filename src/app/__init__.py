@@ -1,0 +1,1 @@
+"""A FastAPI service packaged as a production container image."""

@@ -1,0 +1,28 @@
+"""Logging for the service's own messages, in the same shape as the server's lines."""
+
+import logging
+import sys
+
+from app.settings import LogLevel
+
+
+class _UvicornStyleFormatter(logging.Formatter):
+    """`INFO:     app.lifespan: message`, aligned with uvicorn's own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"{record.levelname}:".ljust(10)
+        return f"{prefix}{record.name}: {record.getMessage()}"
+
+
+def configure_logging(level: LogLevel) -> None:
+    """Send the `app` loggers to stderr and apply the level to the server's loggers too."""
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    logger = logging.getLogger("app")
+    logger.setLevel(numeric)
+    # Idempotent: a second app in the same process (tests) must not double every line.
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_UvicornStyleFormatter())
+        logger.addHandler(handler)
+    # One knob for all logs: APP_LOG_LEVEL=warning also quiets uvicorn's access lines.
+    logging.getLogger("uvicorn").setLevel(numeric)

@@ -1,0 +1,52 @@
+"""The application: create_app() builds it, `app` is what `fastapi run` serves."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import health, items, root
+from app.logs import configure_logging
+from app.root_path import RootPathMiddleware
+from app.settings import Settings, get_settings
+
+logger = logging.getLogger("app.lifespan")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open resources before the first request and close them after the last."""
+    settings: Settings = app.state.settings
+    configure_logging(settings.log_level)
+    logger.info("startup complete")
+    app.state.ready = True
+    try:
+        yield
+    finally:
+        app.state.ready = False
+        logger.info("shutdown complete")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; tests pass their own settings instead of patching the environment."""
+    settings = settings or get_settings()
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="FastAPI service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    if settings.root_path:
+        app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
+    app.include_router(root.router)
+    app.include_router(items.router)
+    app.include_router(health.router)
+    return app
+
+
+app = create_app()

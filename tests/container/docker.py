@@ -1,0 +1,70 @@
+"""A thin, typed layer over the docker CLI for the container tests."""
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from tests.support import answers_ready, wait_until
+
+
+def docker(
+    *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `docker ARGS`; on failure, the error carries docker's own output."""
+    result = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"docker {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+    return result
+
+
+def engine_answers() -> bool:
+    """True when a Docker client is installed and its engine answers."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return docker("info", check=False, timeout=20).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+@dataclass(frozen=True)
+class Container:
+    """A running container whose server port is published on 127.0.0.1."""
+
+    id: str
+    base_url: str
+
+    def exec(self, *command: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
+        as_user = ["--user", user] if user else []
+        return docker("exec", *as_user, self.id, *command, check=False)
+
+    def inspect(self, template: str) -> str:
+        return docker("inspect", "--format", template, self.id).stdout.strip()
+
+    def logs(self) -> str:
+        result = docker("logs", self.id)
+        return result.stdout + result.stderr
+
+
+def start(image: str, *options: str, port: int = 8000, wait_ready: bool = True) -> Container:
+    """`docker run -d` the image with its `port` published on a random loopback port."""
+    publish = f"127.0.0.1::{port}"
+    container_id = docker("run", "-d", "-p", publish, *options, image).stdout.strip()
+    published = docker("port", container_id, f"{port}/tcp").stdout.splitlines()[0]
+    host_port = published.rsplit(":", 1)[1]
+    container = Container(id=container_id, base_url=f"http://127.0.0.1:{host_port}")
+    if wait_ready:
+        wait_until(
+            lambda: answers_ready(container.base_url),
+            timeout=30,
+            what=f"container {container_id[:12]} to be ready",
+        )
+    return container
+
+
+def remove(container: Container) -> None:
+    docker("rm", "--force", container.id, check=False)

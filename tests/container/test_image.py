@@ -1,0 +1,164 @@
+"""The production image, built and run: contract, user, contents, signals, health."""
+
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.container.conftest import PROJECT_ROOT
+from tests.container.docker import Container, docker, remove, start
+from tests.support import wait_until
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/", {"Hello": "World"}),
+        ("/items/5?q=somequery", {"item_id": 5, "q": "somequery"}),
+        ("/items/5", {"item_id": 5, "q": None}),
+    ],
+)
+def test_container_serves_the_documented_contract(
+    running: Container, path: str, body: object
+) -> None:
+    response = httpx.get(f"{running.base_url}{path}")
+    assert response.status_code == 200
+    assert response.json() == body
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
+def test_container_serves_the_docs(running: Container, path: str) -> None:
+    assert httpx.get(f"{running.base_url}{path}").status_code == 200
+
+
+def test_server_runs_as_the_fixed_non_root_user(running: Container) -> None:
+    assert running.exec("id", "-u").stdout.strip() == "10001"
+    assert running.exec("id", "-g").stdout.strip() == "10001"
+    assert running.inspect("{{.Config.User}}") == "10001:10001"
+
+
+def test_server_is_pid_1_started_by_fastapi_run(running: Container) -> None:
+    cmdline = running.exec("cat", "/proc/1/cmdline").stdout.split("\0")
+    assert cmdline[:3] == ["/opt/venv/bin/python", "/opt/venv/bin/fastapi", "run"]
+
+
+@pytest.mark.parametrize("tool", ["uv", "uvx", "gcc", "cc", "git"])
+def test_image_ships_no_build_tool(running: Container, tool: str) -> None:
+    found = running.exec("python", "-c", f"import shutil; print(shutil.which({tool!r}))")
+    assert found.stdout.strip() == "None"
+
+
+def test_image_ships_no_source_tree_or_lock_file(running: Container) -> None:
+    find = ["find", "/", "-xdev", "(", "-name", "uv.lock", "-o", "-name", "pyproject.toml"]
+    # As root, so that no directory is left unread.
+    listing = running.exec(*find, "-o", "-path", "/src", ")", "-print", user="0")
+    assert listing.returncode == 0
+    assert listing.stdout == ""
+
+
+def test_project_is_installed_as_a_package_not_a_link(running: Container) -> None:
+    where = running.exec("python", "-c", "import app; print(app.__file__)").stdout.strip()
+    assert where == "/opt/venv/lib/python3.13/site-packages/app/__init__.py"
+
+
+def test_container_becomes_healthy(running: Container) -> None:
+    status = wait_until(
+        lambda: running.inspect("{{.State.Health.Status}}") == "healthy" or None,
+        timeout=30,
+        what="the health status to become healthy",
+    )
+    assert status is True
+
+
+def test_port_variable_moves_the_server_and_its_health_check(image: str) -> None:
+    container = start(image, "-e", "PORT=9000", port=9000)
+    try:
+        assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
+        wait_until(
+            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
+            timeout=30,
+            what="the health check to pass on port 9000",
+        )
+    finally:
+        remove(container)
+
+
+def test_docker_stop_ends_it_gracefully_and_quickly(fresh: Container) -> None:
+    started = time.monotonic()
+    docker("stop", fresh.id)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"docker stop took {elapsed:.1f} s (the kill comes at 10 s)"
+    assert fresh.inspect("{{.State.ExitCode}}") == "0"
+    logs = fresh.logs()
+    assert "app.lifespan: shutdown complete" in logs
+    assert "Finished server process [1]" in logs
+
+
+def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
+    container = start(image, "-e", "APP_LOG_LEVEL=loud", wait_ready=False)
+    try:
+        wait_until(
+            lambda: container.inspect("{{.State.Status}}") == "exited" or None,
+            timeout=30,
+            what="the misconfigured container to exit",
+        )
+        assert container.inspect("{{.State.ExitCode}}") == "1"
+        logs = container.logs()
+        assert (
+            "invalid configuration: APP_LOG_LEVEL: Input should be 'critical', 'error', "
+            "'warning', 'info' or 'debug'\n"
+        ) in logs
+        assert "Traceback" not in logs
+    finally:
+        remove(container)
+
+
+def _copy_build_context(destination: Path) -> None:
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "README.md"):
+        shutil.copy2(PROJECT_ROOT / name, destination / name)
+    shutil.copytree(
+        PROJECT_ROOT / "src", destination / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
+
+
+def _step_states(build_output: str) -> dict[str, str]:
+    """Map each build step's text to CACHED or DONE, from `--progress=plain` output."""
+    names: dict[str, str] = {}
+    states: dict[str, str] = {}
+    for line in build_output.splitlines():
+        number, _, rest = line.partition(" ")
+        if not number.startswith("#"):
+            continue
+        if rest.startswith("["):
+            names[number] = rest
+        elif rest in ("CACHED",) or rest.startswith("DONE"):
+            states[names.get(number, number)] = rest.split()[0]
+    return states
+
+
+def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
+    image: str, tmp_path: Path
+) -> None:
+    _copy_build_context(tmp_path)
+    main = tmp_path / "src" / "app" / "main.py"
+    main.write_text(main.read_text() + f"\n# rebuild marker {time.time_ns()}\n")
+    result = docker(
+        "buildx",
+        "build",
+        "--progress=plain",
+        "--load",
+        "-t",
+        f"{image}-rebuild",
+        str(tmp_path),
+        timeout=600,
+    )
+    states = _step_states(result.stderr)
+    dependencies = [s for s in states if "--no-install-project" in s]
+    project = [s for s in states if "uv sync" in s and "--no-install-project" not in s]
+    assert len(dependencies) == 1, states
+    assert len(project) == 1, states
+    assert states[dependencies[0]] == "CACHED"
+    assert states[project[0]] == "DONE"
+    docker("image", "rm", f"{image}-rebuild", check=False)

@@ -1,0 +1,83 @@
+"""The app as a whole: its OpenAPI contract, docs, settings wiring and lifespan."""
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+
+def test_openapi_lists_exactly_the_service_operations(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert operations == {
+        ("/", "get"),
+        ("/items/{item_id}", "get"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+    }
+
+
+def test_openapi_types_the_item_parameters(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/items/{item_id}"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert parameters["item_id"]["in"] == "path"
+    assert parameters["item_id"]["required"] is True
+    assert parameters["item_id"]["schema"] == {"type": "integer", "title": "Item Id"}
+    assert parameters["q"]["in"] == "query"
+    assert parameters["q"]["required"] is False
+    assert parameters["q"]["schema"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+
+
+def test_openapi_names_the_greeting_key_as_served(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    greeting = schema["components"]["schemas"]["Greeting"]
+    assert greeting["properties"] == {"Hello": {"type": "string", "title": "Hello"}}
+    assert greeting["required"] == ["Hello"]
+
+
+@pytest.mark.parametrize(("path", "marker"), [("/docs", "swagger-ui"), ("/redoc", "redoc")])
+def test_interactive_docs_are_served(client: TestClient, path: str, marker: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert marker in response.text
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
+def test_docs_can_be_switched_off(path: str) -> None:
+    with TestClient(create_app(Settings(docs_enabled=False))) as client:
+        assert client.get(path).status_code == 404
+        assert client.get("/").json() == {"Hello": "World"}
+
+
+def test_root_path_prefixes_the_docs_and_schema_servers() -> None:
+    with TestClient(create_app(Settings(root_path="/api"))) as client:
+        assert client.get("/openapi.json").json()["servers"] == [{"url": "/api"}]
+        assert "url: '/api/openapi.json'" in client.get("/docs").text
+
+
+@pytest.mark.parametrize("url", ["/items/5?q=x", "/api/items/5?q=x"])
+def test_root_path_routes_with_or_without_the_prefix(url: str) -> None:
+    with TestClient(create_app(Settings(root_path="/api"))) as client:
+        assert client.get(url).json() == {"item_id": 5, "q": "x"}
+
+
+def test_lifespan_logs_startup_and_shutdown(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="app")
+    with TestClient(create_app(Settings())):
+        assert [r.getMessage() for r in caplog.records if r.name == "app.lifespan"] == [
+            "startup complete"
+        ]
+    assert [r.getMessage() for r in caplog.records if r.name == "app.lifespan"] == [
+        "startup complete",
+        "shutdown complete",
+    ]
+
+
+def test_log_level_setting_applies_to_app_and_server_loggers() -> None:
+    with TestClient(create_app(Settings(log_level="warning"))):
+        assert logging.getLogger("app").level == logging.WARNING
+        assert logging.getLogger("uvicorn").level == logging.WARNING
