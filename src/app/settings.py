@@ -3,8 +3,8 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "APP_"
 
@@ -16,6 +16,30 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+class Endpoint(BaseModel, frozen=True):
+    """A TCP dependency the service waits for before starting: host and port."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _endpoints(value: object) -> object:
+    # APP_WAIT_FOR=db:5432,cache:6379, the shape compose files and manifests use.
+    if not isinstance(value, str):
+        return value
+    endpoints = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        host, sep, port = item.rpartition(":")
+        if not sep:
+            msg = f"{item!r} is not host:port"
+            raise ValueError(msg)
+        endpoints.append({"host": host, "port": port})
+    return endpoints
+
+
 class Settings(BaseSettings):
     """Everything the service can be told from outside, each as APP_<NAME>."""
 
@@ -24,6 +48,8 @@ class Settings(BaseSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_lower)] = "info"
     docs_enabled: bool = True
     root_path: str = ""
+    wait_for: Annotated[tuple[Endpoint, ...], NoDecode, BeforeValidator(_endpoints)] = ()
+    wait_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("root_path")
     @classmethod
@@ -38,9 +64,11 @@ def describe_error(error: ValidationError) -> str:
     """One line naming each invalid variable and what is wrong with it."""
     problems = []
     for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"])
+        # loc is (field, index, subfield...) for nested values: the variable is the field.
+        variable = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}"
+        detail = "".join(f"[{part}]" for part in item["loc"][1:])
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+        problems.append(f"{variable}{detail}: {message}")
     return "invalid configuration: " + "; ".join(problems)
 
 
