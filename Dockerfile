@@ -33,8 +33,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=src,target=src \
     uv sync --locked --no-dev --no-editable
 
-# The runtime: the same slim base, the venv, and nothing else of the build.
-FROM python:3.13-slim AS runtime
+# What every image that runs the service shares: the same slim base, the venv, and
+# nothing else of the build.
+FROM python:3.13-slim AS base
 # A fixed non-root UID/GID, so volumes and Kubernetes securityContext can name it.
 RUN groupadd --gid 10001 app \
     && useradd --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
@@ -51,6 +52,24 @@ EXPOSE 8000
 # Poll readiness without curl; probe every second while starting, then every 30 s.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --start-interval=1s --retries=3 \
     CMD ["python", "-m", "app.healthcheck"]
+
+# Development (compose.dev.yaml): the sources at /app/src shadow the installed package,
+# compose's watch syncs edits into them, and `fastapi dev` reloads.
+FROM base AS dev
+# Owned by the service user, so that synced edits can overwrite them.
+COPY --chown=10001:10001 src /app/src
+# Found before site-packages, so the synced sources are what runs.
+ENV PYTHONPATH=/app/src
+# By name here: compose's sync copies files as the container user and looks it up in
+# /etc/passwd, which knows "app" but not the "10001:10001" pair. Same UID either way.
+USER app
+# The reloader watches the working directory.
+WORKDIR /app/src
+# Reload on change, listening beyond the container's loopback.
+CMD ["fastapi", "dev", "--host", "0.0.0.0", "--entrypoint", "app.main:app"]
+
+# Production, and the default target: the server itself.
+FROM base AS runtime
 # Exec form: the server is PID 1 and receives docker stop's SIGTERM itself, so the
 # lifespan shutdown runs. The entrypoint is named because pyproject.toml is not shipped.
 CMD ["fastapi", "run", "--entrypoint", "app.main:app"]

@@ -2,7 +2,9 @@
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.support import answers_ready, wait_until
 
@@ -50,13 +52,24 @@ class Container:
         return result.stdout + result.stderr
 
 
-def start(image: str, *options: str, port: int = 8000, wait_ready: bool = True) -> Container:
+def published_url(container_id: str, port: int = 8000) -> str:
+    """http://127.0.0.1:PORT for the container's port (a restart may move it)."""
+    published = docker("port", container_id, f"{port}/tcp").stdout.splitlines()[0]
+    return f"http://127.0.0.1:{published.rsplit(':', 1)[1]}"
+
+
+def start(
+    image: str,
+    *options: str,
+    command: Sequence[str] = (),
+    port: int = 8000,
+    wait_ready: bool = True,
+) -> Container:
     """`docker run -d` the image with its `port` published on a random loopback port."""
     publish = f"127.0.0.1::{port}"
-    container_id = docker("run", "-d", "-p", publish, *options, image).stdout.strip()
-    published = docker("port", container_id, f"{port}/tcp").stdout.splitlines()[0]
-    host_port = published.rsplit(":", 1)[1]
-    container = Container(id=container_id, base_url=f"http://127.0.0.1:{host_port}")
+    run = ["run", "-d", "-p", publish, *options, image, *command]
+    container_id = docker(*run).stdout.strip()
+    container = Container(id=container_id, base_url=published_url(container_id, port))
     if wait_ready:
         wait_until(
             lambda: answers_ready(container.base_url),
@@ -64,6 +77,13 @@ def start(image: str, *options: str, port: int = 8000, wait_ready: bool = True) 
             what=f"container {container_id[:12]} to be ready",
         )
     return container
+
+
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+
+# `docker run` options that serve the app with the test-only routes of probe/probe_app.py.
+PROBE = ("-v", f"{PROBE_DIR}:/probe:ro", "-e", "PYTHONPATH=/probe")
+PROBE_COMMAND = ("fastapi", "run", "--entrypoint", "probe_app:app")
 
 
 def remove(container: Container) -> None:

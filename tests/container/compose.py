@@ -1,0 +1,84 @@
+"""A compose stack under a project name of its own, for the container tests."""
+
+import json
+import os
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.container.docker import docker
+
+
+@dataclass
+class Stack:
+    """`docker compose -p NAME -f FILES...` run from `directory`, ports on 127.0.0.1 only."""
+
+    directory: Path
+    files: tuple[str, ...] = ("compose.yaml",)
+    env: dict[str, str] = field(default_factory=dict)
+    name: str = field(default_factory=lambda: f"fsvc-test-{uuid.uuid4().hex[:8]}")
+
+    def compose(self, *args: str, check: bool = True, timeout: float = 300) -> str:
+        options = [arg for name in self.files for arg in ("-f", str(self.directory / name))]
+        # Published ports: loopback only, random host ports.
+        env = {"PUBLISH_ADDRESS": "127.0.0.1", "HTTP_PORT": "", "HTTPS_PORT": "", **self.env}
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            result = docker(
+                "compose",
+                "-p",
+                self.name,
+                "--project-directory",
+                str(self.directory),
+                *options,
+                *args,
+                check=check,
+                timeout=timeout,
+            )
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return result.stdout
+
+    def up(self, *args: str) -> None:
+        self.compose("up", "--build", "--wait", "--wait-timeout", "120", *args, timeout=900)
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+
+    def containers(self, service: str) -> list[str]:
+        return self.compose("ps", "--all", "--quiet", service).split()
+
+    def published(self, service: str, port: str) -> str:
+        """host:port that the service's port is published on."""
+        return self.compose("port", service, port).strip()
+
+    def inspect(self, container: str) -> dict[str, object]:
+        data: list[dict[str, object]] = json.loads(docker("inspect", container).stdout)
+        return data[0]
+
+    def proxy_client(self) -> httpx.Client:
+        """An HTTPS client for the proxy that trusts exactly the proxy's local CA."""
+        root = self.compose(
+            "exec", "-T", "proxy", "cat", "/data/caddy/pki/authorities/local/root.crt"
+        )
+        context = ssl.create_default_context(cadata=root)
+        return httpx.Client(
+            base_url=f"https://{self.published('proxy', '443')}",
+            verify=context,
+            headers={"Host": "localhost"},
+            # The certificate names localhost; the connection goes to 127.0.0.1.
+            event_hooks={"request": [_sni_localhost]},
+            timeout=15,
+        )
+
+
+def _sni_localhost(request: httpx.Request) -> None:
+    request.extensions["sni_hostname"] = "localhost"

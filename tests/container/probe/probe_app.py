@@ -1,0 +1,52 @@
+"""The service plus test-only routes, mounted into the image by the container tests.
+
+Production code has no debug endpoints; these tests run `fastapi run --entrypoint
+probe_app:app` with this file on PYTHONPATH to see what the app sees.
+"""
+
+import asyncio
+import socket
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from app.main import create_app
+
+app = create_app()
+_in_flight = 0
+
+
+class Seen(BaseModel):
+    client: str | None
+    scheme: str
+    url_for: str
+    hostname: str
+
+
+@app.get("/_probe/request")
+async def read_request(request: Request) -> Seen:
+    """What the app believes about the request it is serving, and which replica served it."""
+    return Seen(
+        client=request.client.host if request.client else None,
+        scheme=request.url.scheme,
+        url_for=str(request.url_for("read_item", item_id=5)),
+        hostname=socket.gethostname(),
+    )
+
+
+@app.get("/_probe/slow")
+async def read_slow(seconds: float) -> dict[str, float]:
+    """Answer after `seconds`: a request that is still in flight when the signal comes."""
+    global _in_flight  # noqa: PLW0603 (one process-wide counter is the point)
+    _in_flight += 1
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        _in_flight -= 1
+    return {"slept": seconds}
+
+
+@app.get("/_probe/in-flight")
+async def read_in_flight() -> dict[str, int]:
+    """How many slow requests are being served right now."""
+    return {"in_flight": _in_flight}

@@ -1,0 +1,151 @@
+"""The single-server stack: Caddy terminating TLS in front of two app replicas."""
+
+import ipaddress
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.container.compose import Stack
+from tests.container.conftest import PROJECT_ROOT
+from tests.container.docker import docker
+from tests.support import wait_until
+
+PROBE_OVERRIDE = "tests/container/probe/compose.probe.yaml"
+
+
+@pytest.fixture(scope="module")
+def stack(engine: None) -> Iterator[Stack]:
+    """compose.yaml with the probe routes, two replicas, up and healthy."""
+    stack = Stack(PROJECT_ROOT, files=("compose.yaml", PROBE_OVERRIDE))
+    try:
+        stack.up("--scale", "app=2")
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> Iterator[httpx.Client]:
+    with stack.proxy_client() as client:
+        yield client
+
+
+def _addresses(stack: Stack) -> tuple[str, str]:
+    """The edge network's gateway (where published ports' traffic comes from) and the proxy's."""
+    network = json.loads(docker("network", "inspect", f"{stack.name}_edge").stdout)[0]
+    subnet = ipaddress.ip_network(network["IPAM"]["Config"][0]["Subnet"])
+    (proxy,) = stack.containers("proxy")
+    proxy_address = network["Containers"][proxy]["IPv4Address"].split("/")[0]
+    # Docker gives the gateway the subnet's first address unless told otherwise.
+    return str(next(subnet.hosts())), proxy_address
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/", {"Hello": "World"}), ("/items/5?q=somequery", {"item_id": 5, "q": "somequery"})],
+)
+def test_https_through_the_proxy_serves_the_contract(
+    client: httpx.Client, path: str, body: object
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.json() == body
+
+
+def test_plain_http_is_redirected_to_https(stack: Stack) -> None:
+    response = httpx.get(
+        f"http://{stack.published('proxy', '80')}/items/5?q=x", headers={"Host": "localhost"}
+    )
+    assert response.status_code == 308
+    assert response.headers["location"] == "https://localhost/items/5?q=x"
+
+
+def test_an_app_redirect_behind_the_proxy_keeps_https(client: httpx.Client) -> None:
+    response = client.get("/items/5/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "https://localhost/items/5"
+
+
+def test_the_app_sees_the_clients_scheme_host_and_address(
+    stack: Stack, client: httpx.Client
+) -> None:
+    seen = client.get("/_probe/request").json()
+    assert seen["scheme"] == "https"
+    assert seen["url_for"] == "https://localhost/items/5"
+    gateway, proxy = _addresses(stack)
+    # The client as the proxy saw it (Docker's gateway for a published port), not the proxy.
+    assert seen["client"] == gateway
+    assert seen["client"] != proxy
+
+
+def test_a_client_cannot_forge_forwarded_headers_through_the_proxy(client: httpx.Client) -> None:
+    seen = client.get(
+        "/_probe/request", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"}
+    ).json()
+    assert seen["client"] != "203.0.113.9"
+    assert seen["scheme"] == "https"
+
+
+def test_only_the_proxy_publishes_ports(stack: Stack) -> None:
+    for service in ("app", "prestart"):
+        for container in stack.containers(service):
+            ports = stack.inspect(container)["NetworkSettings"]
+            assert isinstance(ports, dict)
+            assert not any(ports["Ports"].values()), f"{service} publishes {ports['Ports']}"
+
+
+def test_prestart_completed_before_any_replica_started(stack: Stack) -> None:
+    (prestart,) = stack.containers("prestart")
+    state = stack.inspect(prestart)["State"]
+    assert isinstance(state, dict)
+    assert state["ExitCode"] == 0
+    for container in stack.containers("app"):
+        app_state = stack.inspect(container)["State"]
+        assert isinstance(app_state, dict)
+        assert app_state["StartedAt"] > state["FinishedAt"]
+
+
+def test_requests_are_balanced_across_replicas(client: httpx.Client) -> None:
+    replicas = {client.get("/_probe/request").json()["hostname"] for _ in range(20)}
+    assert len(replicas) == 2
+
+
+def _wait_healthy(stack: Stack, container: str) -> None:
+    def healthy() -> bool:
+        state = stack.inspect(container)["State"]
+        return isinstance(state, dict) and state["Health"]["Status"] == "healthy"
+
+    wait_until(healthy, timeout=60, what=f"{container[:12]} to be healthy again")
+
+
+def test_a_rolling_restart_under_load_loses_no_request(stack: Stack, client: httpx.Client) -> None:
+    outcomes: list[int | str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        # Bounded: at most 20 000 requests or 120 s, whichever comes first.
+        deadline = time.monotonic() + 120
+        while not stop.is_set() and len(outcomes) < 20_000 and time.monotonic() < deadline:
+            try:
+                outcomes.append(client.get("/items/5?q=roll").status_code)
+            except httpx.HTTPError as error:
+                outcomes.append(type(error).__name__)
+
+    sender = threading.Thread(target=load)
+    sender.start()
+    try:
+        wait_until(lambda: len(outcomes) > 50 or None, timeout=30, what="load to start")
+        for container in stack.containers("app"):
+            docker("restart", "--time", "20", container, timeout=60)
+            _wait_healthy(stack, container)
+    finally:
+        stop.set()
+        sender.join()
+    failures = [o for o in outcomes if o != 200]
+    print(f"rolling restart: {len(outcomes)} requests, {len(failures)} failed")  # noqa: T201
+    assert len(outcomes) > 100
+    assert failures == []
