@@ -4,7 +4,6 @@ restarts, memory limits, a locked-down runtime, and the previous steps."""
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
