@@ -3,6 +3,7 @@
 import json
 import os
 import ssl
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,13 @@ class Stack:
     name: str = field(default_factory=lambda: f"fsvc-test-{uuid.uuid4().hex[:8]}")
 
     def compose(self, *args: str, check: bool = True, timeout: float = 300) -> str:
+        """`docker compose ARGS` for this stack; its standard output."""
+        return self.run(*args, check=check, timeout=timeout).stdout
+
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        """`docker compose ARGS` for this stack."""
         options = [arg for name in self.files for arg in ("-f", str(self.directory / name))]
         # Published ports: loopback only, random host ports.
         env = {"PUBLISH_ADDRESS": "127.0.0.1", "HTTP_PORT": "", "HTTPS_PORT": "", **self.env}
@@ -45,7 +53,7 @@ class Stack:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        return result.stdout
+        return result
 
     def up(self, *args: str) -> None:
         self.compose("up", "--build", "--wait", "--wait-timeout", "120", *args, timeout=900)

@@ -149,3 +149,26 @@ def test_a_rolling_restart_under_load_loses_no_request(stack: Stack, client: htt
     print(f"rolling restart: {len(outcomes)} requests, {len(failures)} failed")  # noqa: T201
     assert len(outcomes) > 100
     assert failures == []
+
+
+def test_a_failing_previous_step_keeps_the_app_from_starting(engine: None) -> None:
+    # Nothing listens on port 9 of the prestart container's own loopback.
+    stack = Stack(PROJECT_ROOT, env={"APP_WAIT_FOR": "127.0.0.1:9", "APP_WAIT_TIMEOUT": "1"})
+    try:
+        up = stack.run("up", "--build", "--wait", "--wait-timeout", "60", check=False)
+        assert up.returncode != 0
+        (prestart,) = stack.containers("prestart")
+        state = stack.inspect(prestart)["State"]
+        assert isinstance(state, dict)
+        assert state["ExitCode"] == 1
+        logs = stack.compose("logs", "--no-log-prefix", "prestart")
+        assert (
+            "prestart failed: 127.0.0.1:9 did not accept a connection within 1 s "
+            "([Errno 111] Connection refused)"
+        ) in logs
+        for container in stack.containers("app"):
+            app_state = stack.inspect(container)["State"]
+            assert isinstance(app_state, dict)
+            assert app_state["Status"] == "created", "the app must never have started"
+    finally:
+        stack.down()

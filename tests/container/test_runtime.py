@@ -1,6 +1,8 @@
 """The image under the conditions production puts it in: proxies, signals, workers,
 restarts, memory limits, a locked-down runtime, and the previous steps."""
 
+import asyncio
+import json
 import os
 import signal
 import threading
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.container.conftest import PROJECT_ROOT
 from tests.container.docker import (
     PROBE,
     PROBE_COMMAND,
@@ -153,5 +156,129 @@ def test_the_restart_policy_brings_a_dead_server_back(image: str) -> None:
         base_url = published_url(container.id)
         wait_until(lambda: answers_ready(base_url), timeout=30, what="it to serve again")
         assert httpx.get(f"{base_url}/").json() == {"Hello": "World"}
+    finally:
+        remove(container)
+
+
+def _compose_memory_limit() -> int:
+    compose_file = str(PROJECT_ROOT / "compose.yaml")
+    config = json.loads(docker("compose", "-f", compose_file, "config", "--format", "json").stdout)
+    return int(config["services"]["app"]["deploy"]["resources"]["limits"]["memory"])
+
+
+async def _load(base_url: str, total: int, concurrency: int) -> list[int]:
+    statuses: list[int] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                statuses.append((await client.get("/items/5?q=somequery")).status_code)
+
+        await asyncio.gather(*(worker(total // concurrency) for _ in range(concurrency)))
+    return statuses
+
+
+def test_the_server_stays_within_the_compose_memory_limit_under_load(image: str) -> None:
+    limit = _compose_memory_limit()
+    container = start(image, "--memory", str(limit), "--memory-swap", str(limit))
+    try:
+        # Bounded: 4 000 requests over 32 connections.
+        statuses = asyncio.run(_load(container.base_url, total=4000, concurrency=32))
+        assert statuses == [200] * 4000
+        assert container.inspect("{{.State.OOMKilled}}") == "false"
+        assert container.inspect("{{.State.Status}}") == "running"
+        peak = int(
+            container.exec("cat", "/sys/fs/cgroup/memory/memory.max_usage_in_bytes").stdout
+            or container.exec("cat", "/sys/fs/cgroup/memory.peak").stdout
+        )
+        assert peak < limit
+    finally:
+        remove(container)
+
+
+# What the Kubernetes manifests promise (deploy/k8s), proven with docker run.
+LOCKED_DOWN = (
+    "--read-only",
+    "--tmpfs",
+    "/tmp",  # noqa: S108 (the one writable path, as the manifests' emptyDir)
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--user",
+    "10001:10001",
+)
+
+
+def test_the_image_serves_on_a_read_only_root_without_capabilities(image: str) -> None:
+    container = start(image, *LOCKED_DOWN)
+    try:
+        assert httpx.get(f"{container.base_url}/items/5?q=somequery").json() == {
+            "item_id": 5,
+            "q": "somequery",
+        }
+        wait_until(
+            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
+            timeout=30,
+            what="the health check to pass on a read-only root",
+        )
+        status = container.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
+        fields = dict(line.split(":\t") for line in status.splitlines())
+        assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
+        docker("stop", container.id)
+        assert container.inspect("{{.State.ExitCode}}") == "0"
+    finally:
+        remove(container)
+
+
+SERVE_AFTER_PRESTART = (
+    "python",
+    "-m",
+    "app.prestart",
+    "--",
+    "fastapi",
+    "run",
+    "--entrypoint",
+    "app.main:app",
+)
+
+
+def test_single_container_mode_runs_the_steps_then_the_server_as_pid_1(image: str) -> None:
+    container = start(image, command=SERVE_AFTER_PRESTART)
+    try:
+        assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
+        cmdline = container.exec("cat", "/proc/1/cmdline").stdout.split("\0")
+        assert cmdline[:3] == ["/opt/venv/bin/python", "/opt/venv/bin/fastapi", "run"]
+        logs = container.logs()
+        assert logs.index("app.prestart: previous steps complete") < logs.index(
+            "app.lifespan: startup complete"
+        )
+    finally:
+        remove(container)
+
+
+def test_single_container_mode_does_not_serve_when_a_step_fails(image: str) -> None:
+    container = start(
+        image,
+        "-e",
+        "APP_WAIT_FOR=127.0.0.1:5432",
+        "-e",
+        "APP_WAIT_TIMEOUT=1",
+        command=SERVE_AFTER_PRESTART,
+        wait_ready=False,
+    )
+    try:
+        wait_until(
+            lambda: container.inspect("{{.State.Status}}") == "exited" or None,
+            timeout=30,
+            what="the container to give up",
+        )
+        assert container.inspect("{{.State.ExitCode}}") == "1"
+        logs = container.logs()
+        assert (
+            "prestart failed: 127.0.0.1:5432 did not accept a connection within 1 s "
+            "([Errno 111] Connection refused)"
+        ) in logs
+        assert "startup complete" not in logs
     finally:
         remove(container)

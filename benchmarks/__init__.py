@@ -1,0 +1,1 @@
+"""Measurements of the image: memory per worker (and, later, the side-by-side benchmark)."""

@@ -1,0 +1,134 @@
+"""RSS per worker at idle and under load, with one worker and with two.
+
+    uv run python -m benchmarks.memory [--duration 10] [--workers 1 2] [--json FILE]
+
+Builds the image, runs it once per worker count (no memory limit), reads each worker's
+RSS at idle, then loads it with wrk (64 connections for --duration seconds on
+/items/5?q=somequery), sampling every 0.5 s, and keeps the highest reading. Prints a
+Markdown table.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from benchmarks.probe import Sample, sample
+from tests.container.docker import docker, remove, start
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IMAGE = "fastapi-service:bench"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Row:
+    workers: int
+    idle_rss_per_worker_mib: list[float]
+    load_rss_per_worker_mib: list[float]
+    container_idle_mib: float | None
+    container_peak_mib: float | None
+    requests_per_second: float
+
+    def markdown(self) -> str:
+        cells = [
+            str(self.workers),
+            _list(self.idle_rss_per_worker_mib),
+            _list(self.load_rss_per_worker_mib),
+            str(self.container_idle_mib),
+            str(self.container_peak_mib),
+            f"{self.requests_per_second:.0f}",
+        ]
+        return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| workers | RSS per worker, idle (MiB) | RSS per worker, under load (MiB) "
+    "| container, idle (MiB) | container, peak (MiB) | requests/s |\n"
+    "| --- | --- | --- | --- | --- | --- |"
+)
+
+
+def wrk(url: str, seconds: int, connections: int = 64) -> str:
+    """wrk's report for a bounded run against `url`."""
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    return result.stdout
+
+
+def measure(workers: int, seconds: int) -> Row:
+    """Idle and under-load figures for one worker count."""
+    container = start(IMAGE, "-e", f"WEB_CONCURRENCY={workers}")
+    try:
+        idle = sample(container)
+        readings: list[Sample] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.5):
+                readings.append(sample(container))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            report = wrk(f"{container.base_url}/items/5?q=somequery", seconds)
+        finally:
+            done.set()
+            watcher.join()
+        after = sample(container)
+        loaded = max([*readings, after], key=lambda s: sum(s.server_rss))
+        requests = next(line for line in report.splitlines() if "Requests/sec" in line)
+        return Row(
+            workers=workers,
+            idle_rss_per_worker_mib=[_mib(r) for r in idle.server_rss],
+            load_rss_per_worker_mib=[_mib(r) for r in loaded.server_rss],
+            container_idle_mib=_mib_or_none(idle.cgroup_usage),
+            container_peak_mib=_mib_or_none(after.cgroup_peak),
+            requests_per_second=float(requests.split()[1]),
+        )
+    finally:
+        remove(container)
+
+
+def _mib(value: int) -> float:
+    return round(value / MiB, 1)
+
+
+def _mib_or_none(value: int | None) -> float | None:
+    return None if value is None else _mib(value)
+
+
+def _list(values: list[float]) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="RSS per worker, idle and under load.")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("benchmarks.memory: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    docker("buildx", "build", "--load", "-t", IMAGE, str(PROJECT_ROOT), timeout=900)
+    rows = [measure(n, args.duration) for n in args.workers]
+    print(HEADER)
+    for row in rows:
+        print(row.markdown())
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
