@@ -10,8 +10,6 @@ from pathlib import Path
 
 import httpx
 
-from tests.container.docker import docker
-
 
 @dataclass
 class Stack:
@@ -22,38 +20,39 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     name: str = field(default_factory=lambda: f"fsvc-test-{uuid.uuid4().hex[:8]}")
 
-    def compose(self, *args: str, check: bool = True, timeout: float = 300) -> str:
-        """`docker compose ARGS` for this stack; its standard output."""
-        return self.run(*args, check=check, timeout=timeout).stdout
+    def argv(self, *args: str) -> list[str]:
+        """The full `docker compose` command line for ARGS."""
+        files = [arg for name in self.files for arg in ("-f", str(self.directory / name))]
+        directory = ["--project-directory", str(self.directory)]
+        return ["docker", "compose", "-p", self.name, *directory, *files, *args]
+
+    def environ(self) -> dict[str, str]:
+        """The environment compose interpolates: published ports on loopback, random."""
+        published = {"PUBLISH_ADDRESS": "127.0.0.1", "HTTP_PORT": "", "HTTPS_PORT": ""}
+        return {**os.environ, **published, **self.env}
 
     def run(
         self, *args: str, check: bool = True, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
-        """`docker compose ARGS` for this stack."""
-        options = [arg for name in self.files for arg in ("-f", str(self.directory / name))]
-        # Published ports: loopback only, random host ports.
-        env = {"PUBLISH_ADDRESS": "127.0.0.1", "HTTP_PORT": "", "HTTPS_PORT": "", **self.env}
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            result = docker(
-                "compose",
-                "-p",
-                self.name,
-                "--project-directory",
-                str(self.directory),
-                *options,
-                *args,
-                check=check,
-                timeout=timeout,
+        """`docker compose ARGS` for this stack; on failure, the error carries its output."""
+        result = subprocess.run(
+            self.argv(*args),
+            env=self.environ(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"docker compose {' '.join(args)} exited {result.returncode}:\n"
+                f"{result.stdout}{result.stderr}"
             )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         return result
+
+    def compose(self, *args: str, check: bool = True, timeout: float = 300) -> str:
+        """`docker compose ARGS` for this stack; its standard output."""
+        return self.run(*args, check=check, timeout=timeout).stdout
 
     def up(self, *args: str) -> None:
         self.compose("up", "--build", "--wait", "--wait-timeout", "120", *args, timeout=900)
@@ -69,7 +68,11 @@ class Stack:
         return self.compose("port", service, port).strip()
 
     def inspect(self, container: str) -> dict[str, object]:
-        data: list[dict[str, object]] = json.loads(docker("inspect", container).stdout)
+        data: list[dict[str, object]] = json.loads(
+            subprocess.run(
+                ["docker", "inspect", container], capture_output=True, check=True, timeout=60
+            ).stdout
+        )
         return data[0]
 
     def proxy_client(self) -> httpx.Client:

@@ -153,7 +153,9 @@ def test_a_rolling_restart_under_load_loses_no_request(stack: Stack, client: htt
 
 def test_a_failing_previous_step_keeps_the_app_from_starting(engine: None) -> None:
     # Nothing listens on port 9 of the prestart container's own loopback.
-    stack = Stack(PROJECT_ROOT, env={"APP_WAIT_FOR": "127.0.0.1:9", "APP_WAIT_TIMEOUT": "1"})
+    # A subnet of its own: the module's stack may still hold the default one.
+    env = {"APP_WAIT_FOR": "127.0.0.1:9", "APP_WAIT_TIMEOUT": "1", "PROXY_SUBNET": "10.213.1.0/24"}
+    stack = Stack(PROJECT_ROOT, env=env)
     try:
         up = stack.run("up", "--build", "--wait", "--wait-timeout", "60", check=False)
         assert up.returncode != 0
