@@ -196,41 +196,6 @@ def test_the_server_stays_within_the_compose_memory_limit_under_load(image: str)
         remove(container)
 
 
-# What the Kubernetes manifests promise (deploy/k8s), proven with docker run.
-LOCKED_DOWN = (
-    "--read-only",
-    "--tmpfs",
-    "/tmp",  # noqa: S108 (the one writable path, as the manifests' emptyDir)
-    "--cap-drop",
-    "ALL",
-    "--security-opt",
-    "no-new-privileges",
-    "--user",
-    "10001:10001",
-)
-
-
-def test_the_image_serves_on_a_read_only_root_without_capabilities(image: str) -> None:
-    container = start(image, *LOCKED_DOWN)
-    try:
-        assert httpx.get(f"{container.base_url}/items/5?q=somequery").json() == {
-            "item_id": 5,
-            "q": "somequery",
-        }
-        wait_until(
-            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
-            timeout=30,
-            what="the health check to pass on a read-only root",
-        )
-        status = container.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
-        fields = dict(line.split(":\t") for line in status.splitlines())
-        assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
-        docker("stop", container.id)
-        assert container.inspect("{{.State.ExitCode}}") == "0"
-    finally:
-        remove(container)
-
-
 SERVE_AFTER_PRESTART = (
     "python",
     "-m",
