@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import wait_until
+
 
 @dataclass
 class Stack:
@@ -55,7 +57,23 @@ class Stack:
         return self.run(*args, check=check, timeout=timeout).stdout
 
     def up(self, *args: str) -> None:
+        """Build, start and wait for health; then for the proxy to serve HTTPS."""
         self.compose("up", "--build", "--wait", "--wait-timeout", "120", *args, timeout=900)
+        # The proxy has no health check of its own (its image has no HTTP client), and
+        # it issues its certificate after starting: poll it through the whole path.
+        prefix = self.env.get("APP_ROOT_PATH", "")
+        wait_until(
+            lambda: self._proxy_serves(f"{prefix}/health/ready"),
+            timeout=60,
+            what="the proxy to serve HTTPS",
+        )
+
+    def _proxy_serves(self, path: str) -> bool:
+        try:
+            with self.proxy_client() as client:
+                return client.get(path).status_code == 200
+        except (httpx.TransportError, AssertionError, ssl.SSLError):
+            return False
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)

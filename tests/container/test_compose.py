@@ -174,3 +174,20 @@ def test_a_failing_previous_step_keeps_the_app_from_starting(engine: None) -> No
             assert app_state["Status"] == "created", "the app must never have started"
     finally:
         stack.down()
+
+
+def test_the_stack_serves_under_a_path_prefix_with_working_docs(engine: None) -> None:
+    env = {"APP_ROOT_PATH": "/api", "PROXY_SUBNET": "10.213.3.0/24"}
+    stack = Stack(PROJECT_ROOT, env=env)
+    try:
+        stack.up()
+        with stack.proxy_client() as client:
+            assert client.get("/api/items/5?q=x").json() == {"item_id": 5, "q": "x"}
+            docs = client.get("/api/docs")
+            assert docs.status_code == 200
+            assert "url: '/api/openapi.json'" in docs.text
+            schema = client.get("/api/openapi.json").json()
+            assert schema["servers"] == [{"url": "/api"}]
+            assert client.get("/items/5").status_code == 404
+    finally:
+        stack.down()
