@@ -81,3 +81,12 @@ def test_log_level_setting_applies_to_app_and_server_loggers() -> None:
     with TestClient(create_app(Settings(log_level="warning"))):
         assert logging.getLogger("app").level == logging.WARNING
         assert logging.getLogger("uvicorn").level == logging.WARNING
+
+
+@pytest.mark.parametrize(
+    ("access_log", "level"), [(True, logging.NOTSET), (False, logging.WARNING)]
+)
+def test_access_log_setting_silences_only_the_access_lines(access_log: bool, level: int) -> None:
+    with TestClient(create_app(Settings(access_log=access_log))):
+        assert logging.getLogger("uvicorn.access").level == level
+        assert logging.getLogger("uvicorn").level == logging.INFO

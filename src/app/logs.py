@@ -14,7 +14,7 @@ class _UvicornStyleFormatter(logging.Formatter):
         return f"{prefix}{record.name}: {record.getMessage()}"
 
 
-def configure_logging(level: LogLevel) -> None:
+def configure_logging(level: LogLevel, *, access_log: bool = True) -> None:
     """Send the `app` loggers to stderr and apply the level to the server's loggers too."""
     numeric = logging.getLevelNamesMapping()[level.upper()]
     logger = logging.getLogger("app")
@@ -26,3 +26,6 @@ def configure_logging(level: LogLevel) -> None:
         logger.addHandler(handler)
     # One knob for all logs: APP_LOG_LEVEL=warning also quiets uvicorn's access lines.
     logging.getLogger("uvicorn").setLevel(numeric)
+    # Access lines are INFO: above that level uvicorn's per-request call returns at once.
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.NOTSET if access_log else logging.WARNING)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     log_level: Annotated[LogLevel, BeforeValidator(_lower)] = "info"
+    # Off where a proxy in front already logs every request (compose, Kubernetes): one
+    # line per request costs the server a noticeable share of its throughput.
+    access_log: bool = True
     docs_enabled: bool = True
     root_path: str = ""
     wait_for: Annotated[tuple[Endpoint, ...], NoDecode, BeforeValidator(_endpoints)] = ()

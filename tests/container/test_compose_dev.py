@@ -52,11 +52,12 @@ def watching(engine: None, project_copy: Path) -> Iterator[Stack]:
         )
     try:
         # Edits made before compose starts watching would be missed.
-        wait_until(
-            lambda: "Watch enabled" in log.read_text() or None,
-            timeout=600,
-            what=f"compose watch to start (watch.log: {log})",
-        )
+        def watching() -> bool:
+            if watch.poll() is not None:
+                raise AssertionError(f"compose watch exited:\n{log.read_text()[-3000:]}")
+            return "Watch enabled" in log.read_text()
+
+        wait_until(watching, timeout=600, what=f"compose watch to start (see {log})")
         yield stack
     finally:
         watch.terminate()

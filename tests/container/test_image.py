@@ -118,9 +118,12 @@ def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
 def _copy_build_context(destination: Path) -> None:
     for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "README.md"):
         shutil.copy2(PROJECT_ROOT / name, destination / name)
-    shutil.copytree(
-        PROJECT_ROOT / "src", destination / "src", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for directory in ("src", "docker"):
+        shutil.copytree(
+            PROJECT_ROOT / directory,
+            destination / directory,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
 
 
 def _step_states(build_output: str) -> dict[str, str]:
@@ -162,3 +165,22 @@ def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
     assert states[dependencies[0]] == "CACHED"
     assert states[project[0]] == "DONE"
     docker("image", "rm", f"{image}-rebuild", check=False)
+
+
+@pytest.mark.parametrize(
+    "package", ["fastapi_cloud_cli", "sentry_sdk", "httpx", "httpx2", "fastar", "rignore"]
+)
+def test_development_only_packages_are_left_out(running: Container, package: str) -> None:
+    check = f"import importlib.util; print(importlib.util.find_spec({package!r}))"
+    assert running.exec("python", "-c", check).stdout.strip() == "None"
+
+
+def test_every_module_the_server_imports_has_its_bytecode(running: Container) -> None:
+    # The modules loaded by `fastapi run` and the app, each with a .pyc already on disk.
+    check = (
+        "import os, sys, fastapi_cli.cli, app.main, uvicorn.protocols.http.httptools_impl, "
+        "uvicorn.loops.uvloop, uvicorn.lifespan.on\n"
+        "print([n for n, m in sys.modules.items() "
+        "if getattr(m, '__cached__', None) and not os.path.exists(m.__cached__)])"
+    )
+    assert running.exec("python", "-c", check).stdout.strip() == "[]"

@@ -1,0 +1,13 @@
+"""A bare ASGI app answering like /items/5?q=somequery: the server's ceiling."""
+
+from starlette.types import Receive, Scope, Send
+
+_BODY = b'{"item_id":5,"q":"somequery"}'
+_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"29")]
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+    await send({"type": "http.response.body", "body": _BODY})
