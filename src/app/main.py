@@ -18,7 +18,7 @@ logger = logging.getLogger("app.lifespan")
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open resources before the first request and close them after the last."""
     settings: Settings = app.state.settings
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log=settings.access_log)
     logger.info("startup complete")
     app.state.ready = True
     try:
