@@ -11,12 +11,12 @@ Markdown table.
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.load import wrk
 from benchmarks.probe import Sample, sample
 from tests.container.docker import docker, remove, start
 
@@ -53,18 +53,6 @@ HEADER = (
 )
 
 
-def wrk(url: str, seconds: int, connections: int = 64) -> str:
-    """wrk's report for a bounded run against `url`."""
-    result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    )
-    return result.stdout
-
-
 def measure(workers: int, seconds: int) -> Row:
     """Idle and under-load figures for one worker count."""
     container = start(IMAGE, "-e", f"WEB_CONCURRENCY={workers}")
@@ -80,20 +68,19 @@ def measure(workers: int, seconds: int) -> Row:
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
-            report = wrk(f"{container.base_url}/items/5?q=somequery", seconds)
+            load = wrk(f"{container.base_url}/items/5?q=somequery", seconds)
         finally:
             done.set()
             watcher.join()
         after = sample(container)
         loaded = max([*readings, after], key=lambda s: sum(s.server_rss))
-        requests = next(line for line in report.splitlines() if "Requests/sec" in line)
         return Row(
             workers=workers,
             idle_rss_per_worker_mib=[_mib(r) for r in idle.server_rss],
             load_rss_per_worker_mib=[_mib(r) for r in loaded.server_rss],
             container_idle_mib=_mib_or_none(idle.cgroup_usage),
             container_peak_mib=_mib_or_none(after.cgroup_peak),
-            requests_per_second=float(requests.split()[1]),
+            requests_per_second=load.requests_per_second,
         )
     finally:
         remove(container)

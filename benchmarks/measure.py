@@ -1,0 +1,145 @@
+"""The measurements, one function each, on images that are already built."""
+
+import statistics
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.load import Load, wrk
+from benchmarks.probe import sample
+from tests.container.docker import Container, docker, remove, start
+from tests.support import free_port
+
+BASE_IMAGE = "python:3.13-slim"
+ITEM = "/items/5?q=somequery"
+MiB = 1024 * 1024
+
+
+def image_size(tag: str) -> int:
+    return int(docker("image", "inspect", tag, "--format", "{{.Size}}").stdout)
+
+
+def build(context: Path, tag: str) -> float:
+    """Seconds for `docker buildx build --load` of the context."""
+    started = time.monotonic()
+    docker("buildx", "build", "--load", "-q", "-t", tag, str(context), timeout=1800)
+    return time.monotonic() - started
+
+
+def prune_build_cache() -> None:
+    """Forget every cached layer and cache mount: the next build is cold."""
+    docker("builder", "prune", "--all", "--force", timeout=300)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 (http to loopback)
+            return bool(reply.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_to_first_200(tag: str, options: tuple[str, ...]) -> float:
+    """Seconds from `docker run` to the first 200 on /items/5?q=somequery."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{ITEM}"
+    started = time.monotonic()
+    container = docker("run", "-d", "-p", f"127.0.0.1:{port}:8000", *options, tag).stdout
+    try:
+        deadline = started + 60
+        while not _answers(url):
+            if time.monotonic() > deadline:
+                msg = f"{tag} did not answer within 60 s"
+                raise RuntimeError(msg)
+            time.sleep(0.005)
+        return time.monotonic() - started
+    finally:
+        docker("rm", "--force", container.strip(), check=False)
+
+
+@dataclass(frozen=True)
+class Stop:
+    seconds: float
+    exit_code: int
+    lifespan_shutdown: bool
+
+
+def stop(tag: str, options: tuple[str, ...]) -> Stop:
+    """`docker stop` of an idle, ready container: duration, exit code, shutdown logged."""
+    container = start(tag, *options, wait_ready=False)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{container.base_url}{ITEM}"):
+            if time.monotonic() > deadline:
+                msg = f"{tag} did not answer within 60 s"
+                raise RuntimeError(msg)
+            time.sleep(0.01)
+        started = time.monotonic()
+        docker("stop", container.id)
+        seconds = time.monotonic() - started
+        return Stop(
+            seconds=seconds,
+            exit_code=int(container.inspect("{{.State.ExitCode}}")),
+            # uvicorn logs this once the app's lifespan shutdown has returned.
+            lifespan_shutdown="Application shutdown complete." in container.logs(),
+        )
+    finally:
+        remove(container)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """Throughput by path, and RSS per worker before and after the load."""
+
+    loads: dict[str, list[Load]]
+    idle_rss_mib: list[float]
+    loaded_rss_mib: list[float]
+
+
+def serve(  # noqa: PLR0913 (one measurement's keyword-only options)
+    tag: str,
+    options: tuple[str, ...],
+    *,
+    workers: int,
+    paths: tuple[str, ...],
+    seconds: float,
+    repeats: int,
+    command: tuple[str, ...] = (),
+) -> Serving:
+    """Load each path `repeats` times with wrk (64 connections) in one container."""
+    container: Container = start(
+        tag, "-e", f"WEB_CONCURRENCY={workers}", *options, command=command, wait_ready=False
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{container.base_url}{ITEM}"):
+            if time.monotonic() > deadline:
+                msg = f"{tag} did not answer within 60 s"
+                raise RuntimeError(msg)
+            time.sleep(0.05)
+        time.sleep(1)  # let every worker finish starting before reading idle memory
+        idle = sample(container)
+        wrk(f"{container.base_url}{ITEM}", seconds=min(seconds, 2))  # warm-up, not counted
+        loads = {
+            path: [wrk(f"{container.base_url}{path}", seconds) for _ in range(repeats)]
+            for path in paths
+        }
+        loaded = sample(container)
+        return Serving(
+            loads=loads,
+            idle_rss_mib=[round(r / MiB, 1) for r in idle.server_rss],
+            loaded_rss_mib=[round(r / MiB, 1) for r in loaded.server_rss],
+        )
+    finally:
+        remove(container)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def run_quietly(*command: str, cwd: Path) -> None:
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True, timeout=600)
