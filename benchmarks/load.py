@@ -56,7 +56,7 @@ def wrk(url: str, seconds: float, connections: int = 64) -> Load:
         msg = f"load is only ever sent to loopback, not {url}"
         raise ValueError(msg)
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
