@@ -46,7 +46,27 @@ def test_interactive_docs_are_served(client: TestClient, path: str, marker: str)
     assert marker in response.text
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
+@pytest.mark.parametrize(
+    ("page", "assets"),
+    [
+        ("/docs", ["/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"]),
+        ("/redoc", ["/docs-assets/redoc.standalone.js"]),
+    ],
+)
+def test_docs_load_their_assets_from_the_service_itself(
+    client: TestClient, page: str, assets: list[str]
+) -> None:
+    html = client.get(page).text
+    assert "cdn." not in html
+    assert "fonts.googleapis" not in html
+    for asset in assets:
+        assert f"'{asset}'" in html or f'"{asset}"' in html
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert len(response.content) > 10_000
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"])
 def test_docs_can_be_switched_off(path: str) -> None:
     with TestClient(create_app(Settings(docs_enabled=False))) as client:
         assert client.get(path).status_code == 404
@@ -56,7 +76,9 @@ def test_docs_can_be_switched_off(path: str) -> None:
 def test_root_path_prefixes_the_docs_and_schema_servers() -> None:
     with TestClient(create_app(Settings(root_path="/api"))) as client:
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/api"}]
-        assert "url: '/api/openapi.json'" in client.get("/docs").text
+        docs = client.get("/docs").text
+        assert "url: '/api/openapi.json'" in docs
+        assert "/api/docs-assets/swagger-ui-bundle.js" in docs
 
 
 @pytest.mark.parametrize("url", ["/items/5?q=x", "/api/items/5?q=x"])
