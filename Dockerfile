@@ -26,6 +26,8 @@ sentry-sdk httpx httpcore httpx2 httpcore2 truststore"
 # uv.lock change. --locked fails the build when the lock is stale. Then the compiled
 # extensions lose the debug data the server never reads (uvloop's alone is 14 MB), and
 # the modules a running server imports get their bytecode, so it starts without compiling.
+# The $(printf) is split into words on purpose: one flag per package.
+# hadolint ignore=SC2046
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=bind,source=uv.lock,target=uv.lock \
@@ -35,7 +37,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     && python3 /tmp/docker/strip_extensions.py /opt/venv \
     && /opt/venv/bin/python /tmp/docker/warm_bytecode.py
 # Then the project itself, installed as a regular (non-editable) package so the runtime
-# needs no source tree. Bind mounts keep the sources out of every layer.
+# needs no source tree. Bind mounts keep the sources out of every layer. (Words split
+# on purpose, as above.)
+# hadolint ignore=SC2046
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=bind,source=uv.lock,target=uv.lock \
@@ -74,11 +78,35 @@ COPY --chown=10001:10001 src /app/src
 ENV PYTHONPATH=/app/src
 # By name here: compose's sync copies files as the container user and looks it up in
 # /etc/passwd, which knows "app" but not the "10001:10001" pair. Same UID either way.
+# hadolint ignore=DL3066
 USER app
 # The reloader watches the working directory.
 WORKDIR /app/src
 # Reload on change, listening beyond the container's loopback.
 CMD ["fastapi", "dev", "--host", "0.0.0.0", "--entrypoint", "app.main:app"]
+
+# The development container (.devcontainer/): the same base and Python as the image,
+# the pinned uv, and git; the project's own venv is made in the workspace by `uv sync`.
+FROM python:3.13-slim AS devcontainer
+# git for commits and pre-commit. Versions follow the base image's Debian release, so
+# none is pinned; apt's lists and packages stay in cache mounts.
+# hadolint ignore=DL3008
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt,sharing=locked \
+    rm -f /etc/apt/apt.conf.d/docker-clean \
+    && apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends git >/dev/null
+# The same uv as the builder, from the same pinned image.
+COPY --from=uv /uv /uvx /usr/local/bin/
+# The same UID as the service, with a home for uv's cache and the shell.
+RUN groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid app --create-home --shell /bin/bash app
+# Use the image's Python, never a downloaded one; copy out of uv's cache.
+ENV UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3 \
+    UV_LINK_MODE=copy
+# Work as the unprivileged user, as the service runs.
+USER 10001:10001
 
 # Production, and the default target: the server itself.
 FROM base AS runtime

@@ -66,7 +66,9 @@ def test_docs_load_their_assets_from_the_service_itself(
         assert len(response.content) > 10_000
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"])
+@pytest.mark.parametrize(
+    "path", ["/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"]
+)
 def test_docs_can_be_switched_off(path: str) -> None:
     with TestClient(create_app(Settings(docs_enabled=False))) as client:
         assert client.get(path).status_code == 404

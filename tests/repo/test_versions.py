@@ -1,0 +1,66 @@
+"""One uv version and one Python version across the project.
+
+When a bot bumps one place, this names every other place that must follow.
+"""
+
+import re
+import tomllib
+
+from tests.repo.tools import PROJECT_ROOT
+
+
+def _read(name: str) -> str:
+    return (PROJECT_ROOT / name).read_text()
+
+
+def _uv_versions() -> dict[str, str]:
+    pyproject = tomllib.loads(_read("pyproject.toml"))
+    dockerfile = re.findall(r"^FROM ghcr\.io/astral-sh/uv:(\S+)", _read("Dockerfile"), re.M)
+    workflow = re.findall(r'^\s+UV_VERSION: "(\S+)"', _read(".github/workflows/ci.yml"), re.M)
+    return {
+        "pyproject.toml [tool.uv] required-version": pyproject["tool"]["uv"][
+            "required-version"
+        ].removeprefix("=="),
+        **{f"Dockerfile FROM ghcr.io/astral-sh/uv (#{i + 1})": v for i, v in enumerate(dockerfile)},
+        **{f".github/workflows/ci.yml UV_VERSION (#{i + 1})": v for i, v in enumerate(workflow)},
+    }
+
+
+def _python_versions() -> dict[str, str]:
+    pyproject = tomllib.loads(_read("pyproject.toml"))
+    bases = re.findall(r"^FROM python:(\d+\.\d+)-", _read("Dockerfile"), re.M)
+    requires = pyproject["project"]["requires-python"]
+    lower = re.match(r">=(\d+\.\d+)", requires)
+    return {
+        ".python-version": _read(".python-version").strip(),
+        "pyproject.toml requires-python (lower bound)": lower.group(1) if lower else requires,
+        **{f"Dockerfile FROM python (#{i + 1})": v for i, v in enumerate(bases)},
+    }
+
+
+def _disagreement(kind: str, versions: dict[str, str]) -> str:
+    listing = "\n".join(f"  {place}: {version}" for place, version in versions.items())
+    return f"the {kind} versions disagree; bump them all to the same version:\n{listing}"
+
+
+def test_every_place_names_the_same_uv() -> None:
+    versions = _uv_versions()
+    assert len(versions) >= 3
+    assert len(set(versions.values())) == 1, _disagreement("uv", versions)
+
+
+def test_every_place_names_the_same_python() -> None:
+    versions = _python_versions()
+    assert len(versions) >= 4
+    assert len(set(versions.values())) == 1, _disagreement("Python", versions)
+
+
+def test_the_workflow_takes_python_from_python_version() -> None:
+    assert "python-version-file: .python-version" in _read(".github/workflows/ci.yml")
+
+
+def test_requires_python_admits_only_that_minor_version() -> None:
+    minor = _read(".python-version").strip()
+    major, number = minor.split(".")
+    requires = tomllib.loads(_read("pyproject.toml"))["project"]["requires-python"]
+    assert requires == f">={minor},<{major}.{int(number) + 1}"
