@@ -66,6 +66,19 @@ def test_docs_load_their_assets_from_the_service_itself(
         assert len(response.content) > 10_000
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc", "/api/docs"])
+def test_docs_pages_allow_nothing_from_another_origin(page: str) -> None:
+    with TestClient(create_app(Settings(root_path="/api"))) as client:
+        policy = client.get(page).headers["content-security-policy"]
+    assert policy.startswith("default-src 'self'; script-src 'self' 'unsafe-inline';")
+    assert "http" not in policy
+    assert "*" not in policy
+
+
+def test_api_responses_carry_no_docs_policy(client: TestClient) -> None:
+    assert "content-security-policy" not in client.get("/items/5").headers
+
+
 @pytest.mark.parametrize(
     "path", ["/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"]
 )

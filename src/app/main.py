@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
+from app import docs
 from app.api import health, items, root
 from app.logs import configure_logging
 from app.root_path import RootPathMiddleware
@@ -31,34 +31,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 TITLE = "FastAPI service"
 VERSION = "0.1.0"
-# Where the Swagger UI and ReDoc scripts and styles are served from.
-DOCS_ASSETS = "/docs-assets"
-
-
-def _with_docs() -> FastAPI:
-    # The docs load their assets from this service (fastapi-offline ships them), never
-    # from a CDN: they work in air-gapped clusters and under a strict Content-Security-Policy.
-    app: FastAPI = FastAPIOffline(
-        title=TITLE, version=VERSION, lifespan=lifespan, static_url=DOCS_ASSETS
-    )
-    return app
-
-
-def _without_docs() -> FastAPI:
-    return FastAPI(
-        title=TITLE,
-        version=VERSION,
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; tests pass their own settings instead of patching the environment."""
     settings = settings or get_settings()
-    app = _with_docs() if settings.docs_enabled else _without_docs()
+    build = docs.with_docs if settings.docs_enabled else docs.without_docs
+    app = build(TITLE, VERSION, lifespan)
     app.state.settings = settings
     if settings.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
