@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app import docs
 from app.api import health, items, root
+from app.guard import RequestGuard
 from app.logs import configure_logging
 from app.root_path import RootPathMiddleware
 from app.settings import Settings, get_settings
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(root.router)
     app.include_router(items.router)
     app.include_router(health.router)
+    # Outermost: a hostile request is refused before anything else looks at it.
+    app.add_middleware(RequestGuard)
     return app
 
 

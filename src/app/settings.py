@@ -1,12 +1,16 @@
 """Typed settings, read once from the environment when the service starts."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "APP_"
+# Docker (compose `secrets:`) and Kubernetes mount secrets as files here: a file named
+# APP_<NAME> holds that setting's value. The environment wins over a file.
+SECRETS_DIR = Path("/run/secrets")
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -79,6 +83,7 @@ def describe_error(error: ValidationError) -> str:
 def get_settings() -> Settings:
     """The settings of this process; an invalid value ends it with one line, not a traceback."""
     try:
-        return Settings()
+        # Only where the directory exists: pydantic-settings warns about a missing one.
+        return Settings(_secrets_dir=SECRETS_DIR) if SECRETS_DIR.is_dir() else Settings()
     except ValidationError as error:
         raise SystemExit(describe_error(error)) from None

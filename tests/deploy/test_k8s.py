@@ -34,6 +34,7 @@ def test_an_overlay_renders_every_object_the_service_needs(manifests: list[Manif
         "HorizontalPodAutoscaler",
         "Ingress",
         "Namespace",
+        "NetworkPolicy",
         "PodDisruptionBudget",
         "Service",
         "ServiceAccount",
