@@ -81,7 +81,7 @@ INVALID = {
     "root_path": ("api", f"APP_ROOT_PATH: {ROOT_PATH_RULE}"),
     "wait_for": (
         "db:http",
-        "APP_WAIT_FOR[0].port: Input should be a valid integer, unable to "
+        "APP_WAIT_FOR[0][port]: Input should be a valid integer, unable to "
         "parse string as an integer",
     ),
     "wait_timeout": ("0", "APP_WAIT_TIMEOUT: Input should be greater than 0"),
