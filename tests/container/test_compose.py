@@ -2,6 +2,8 @@
 
 import ipaddress
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -191,3 +193,40 @@ def test_the_stack_serves_under_a_path_prefix_with_working_docs(engine: None) ->
             assert client.get("/items/5").status_code == 404
     finally:
         stack.down()
+
+
+def test_the_proxy_cuts_off_a_client_that_trickles_its_headers(
+    stack: Stack, client: httpx.Client
+) -> None:
+    host, port = stack.published("proxy", "443").rsplit(":", 1)
+    root = stack.compose("exec", "-T", "proxy", "cat", "/data/caddy/pki/authorities/local/root.crt")
+    context = ssl.create_default_context(cadata=root)
+    started = time.monotonic()
+    closed_after = None
+    with (
+        socket.create_connection((host, int(port)), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as slow,
+    ):
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+        slow.settimeout(1)
+        # One byte a second, for 30 s at most: well past the proxy's 10 s header timeout.
+        while time.monotonic() - started < 30:
+            try:
+                slow.sendall(b"X")
+                if slow.recv(4096) == b"":
+                    closed_after = time.monotonic() - started
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+        # Meanwhile everyone else is served.
+        assert client.get("/").json() == {"Hello": "World"}
+    assert closed_after is not None, "the proxy kept a trickling client for 30 s"
+    assert closed_after < 20
+
+
+def test_the_proxy_refuses_oversized_headers(client: httpx.Client) -> None:
+    response = client.get("/", headers={"X-Filler": "a" * 64 * 1024})
+    assert response.status_code == 431
