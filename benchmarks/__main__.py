@@ -75,7 +75,8 @@ def _loads(loads: list[Load]) -> dict[str, Any]:
 
 
 def _runtime(subject: Subject, repeats: int, seconds: float) -> dict[str, Any]:
-    starts = [start_to_first_200(subject.tag, subject.run_options) for _ in range(repeats)]
+    # Start-up is the noisiest figure and the cheapest to repeat: three times as often.
+    starts = [start_to_first_200(subject.tag, subject.run_options) for _ in range(3 * repeats)]
     stops = [stop(subject.tag, subject.run_options) for _ in range(repeats)]
     figures: dict[str, Any] = {
         "start_s": median(starts),

@@ -42,6 +42,15 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _wait_answers(url: str, what: str, interval: float) -> None:
+    deadline = time.monotonic() + 60
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            msg = f"{what} did not answer within 60 s"
+            raise RuntimeError(msg)
+        time.sleep(interval)
+
+
 def start_to_first_200(tag: str, options: tuple[str, ...]) -> float:
     """Seconds from `docker run` to the first 200 on /items/5?q=somequery."""
     port = free_port()
@@ -49,12 +58,7 @@ def start_to_first_200(tag: str, options: tuple[str, ...]) -> float:
     started = time.monotonic()
     container = docker("run", "-d", "-p", f"127.0.0.1:{port}:8000", *options, tag).stdout
     try:
-        deadline = started + 60
-        while not _answers(url):
-            if time.monotonic() > deadline:
-                msg = f"{tag} did not answer within 60 s"
-                raise RuntimeError(msg)
-            time.sleep(0.005)
+        _wait_answers(url, tag, interval=0.005)
         return time.monotonic() - started
     finally:
         docker("rm", "--force", container.strip(), check=False)
@@ -71,12 +75,7 @@ def stop(tag: str, options: tuple[str, ...]) -> Stop:
     """`docker stop` of an idle, ready container: duration, exit code, shutdown logged."""
     container = start(tag, *options, wait_ready=False)
     try:
-        deadline = time.monotonic() + 60
-        while not _answers(f"{container.base_url}{ITEM}"):
-            if time.monotonic() > deadline:
-                msg = f"{tag} did not answer within 60 s"
-                raise RuntimeError(msg)
-            time.sleep(0.01)
+        _wait_answers(f"{container.base_url}{ITEM}", tag, interval=0.01)
         started = time.monotonic()
         docker("stop", container.id)
         seconds = time.monotonic() - started
@@ -114,12 +113,7 @@ def serve(  # noqa: PLR0913 (one measurement's keyword-only options)
         tag, "-e", f"WEB_CONCURRENCY={workers}", *options, command=command, wait_ready=False
     )
     try:
-        deadline = time.monotonic() + 60
-        while not _answers(f"{container.base_url}{ITEM}"):
-            if time.monotonic() > deadline:
-                msg = f"{tag} did not answer within 60 s"
-                raise RuntimeError(msg)
-            time.sleep(0.05)
+        _wait_answers(f"{container.base_url}{ITEM}", tag, interval=0.05)
         time.sleep(1)  # let every worker finish starting before reading idle memory
         idle = sample(container)
         wrk(f"{container.base_url}{ITEM}", seconds=min(seconds, 2))  # warm-up, not counted

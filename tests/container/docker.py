@@ -47,6 +47,15 @@ class Container:
     def inspect(self, template: str) -> str:
         return docker("inspect", "--format", template, self.id).stdout.strip()
 
+    def wait_until_exited(self, timeout: float = 30) -> int:
+        """Poll until the container has exited; its exit code."""
+        wait_until(
+            lambda: self.inspect("{{.State.Status}}") == "exited" or None,
+            timeout=timeout,
+            what=f"container {self.id[:12]} to exit",
+        )
+        return int(self.inspect("{{.State.ExitCode}}"))
+
     def logs(self) -> str:
         result = docker("logs", self.id)
         return result.stdout + result.stderr

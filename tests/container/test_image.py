@@ -99,12 +99,7 @@ def test_docker_stop_ends_it_gracefully_and_quickly(fresh: Container) -> None:
 def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
     container = start(image, "-e", "APP_LOG_LEVEL=loud", wait_ready=False)
     try:
-        wait_until(
-            lambda: container.inspect("{{.State.Status}}") == "exited" or None,
-            timeout=30,
-            what="the misconfigured container to exit",
-        )
-        assert container.inspect("{{.State.ExitCode}}") == "1"
+        assert container.wait_until_exited() == 1
         logs = container.logs()
         assert (
             "invalid configuration: APP_LOG_LEVEL: Input should be 'critical', 'error', "

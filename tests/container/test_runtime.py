@@ -78,12 +78,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops(probe: Container) 
     slow.join(timeout=20)
     assert result["response"].status_code == 200
     assert result["response"].json() == {"slept": 3.0}
-    wait_until(
-        lambda: probe.inspect("{{.State.Status}}") == "exited" or None,
-        timeout=10,
-        what="the container to exit",
-    )
-    assert probe.inspect("{{.State.ExitCode}}") == "0"
+    assert probe.wait_until_exited(timeout=10) == 0
     logs = probe.logs()
     assert logs.index('"GET /_probe/slow?seconds=3 HTTP/1.1" 200') < logs.index(
         "app.lifespan: shutdown complete"
@@ -233,12 +228,7 @@ def test_single_container_mode_does_not_serve_when_a_step_fails(image: str) -> N
         wait_ready=False,
     )
     try:
-        wait_until(
-            lambda: container.inspect("{{.State.Status}}") == "exited" or None,
-            timeout=30,
-            what="the container to give up",
-        )
-        assert container.inspect("{{.State.ExitCode}}") == "1"
+        assert container.wait_until_exited() == 1
         logs = container.logs()
         assert (
             "prestart failed: 127.0.0.1:5432 did not accept a connection within 1 s "

@@ -15,16 +15,18 @@ OVERLAYS = sorted(p.name for p in (PROJECT_ROOT / "deploy" / "k8s" / "overlays")
 type Manifest = dict[str, Any]
 
 
-def render(overlay: str) -> list[Manifest]:
-    """Every object of `kustomize build deploy/k8s/overlays/OVERLAY`.
-
-    Skips where kustomize is not installed; fails instead when REQUIRE_KUSTOMIZE=1 (CI).
-    """
+def require_kustomize() -> None:
+    """Skip where kustomize is not installed; fail instead when REQUIRE_KUSTOMIZE=1 (CI)."""
     if shutil.which("kustomize") is None:
         reason = "kustomize is not installed (apt-get install -t trixie kustomize)"
         if os.environ.get("REQUIRE_KUSTOMIZE") == "1":
             pytest.fail(f"REQUIRE_KUSTOMIZE=1 but {reason}")
         pytest.skip(reason)
+
+
+def render(overlay: str) -> list[Manifest]:
+    """Every object of `kustomize build deploy/k8s/overlays/OVERLAY`."""
+    require_kustomize()
     result = subprocess.run(
         ["kustomize", "build", str(PROJECT_ROOT / "deploy" / "k8s" / "overlays" / overlay)],
         capture_output=True,

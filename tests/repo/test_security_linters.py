@@ -1,22 +1,16 @@
 """checkov and the dependency audit: gates over everything the project ships."""
 
-import os
 import re
-import shutil
 import subprocess
 
-import pytest
 import yaml
 
+from tests.deploy.kustomize import require_kustomize
 from tests.repo.tools import PROJECT_ROOT
 
 
 def test_checkov_finds_nothing_unjustified() -> None:
-    if shutil.which("kustomize") is None:
-        reason = "kustomize is not installed (apt-get install -t trixie kustomize)"
-        if os.environ.get("REQUIRE_KUSTOMIZE") == "1":
-            pytest.fail(f"REQUIRE_KUSTOMIZE=1 but {reason}")
-        pytest.skip(reason)
+    require_kustomize()
     result = subprocess.run(
         [str(PROJECT_ROOT / "scripts" / "checkov")],
         cwd=PROJECT_ROOT,
