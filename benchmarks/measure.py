@@ -1,7 +1,6 @@
 """The measurements, one function each, on images that are already built."""
 
 import statistics
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -133,7 +132,3 @@ def serve(  # noqa: PLR0913 (one measurement's keyword-only options)
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def run_quietly(*command: str, cwd: Path) -> None:
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True, timeout=600)

@@ -19,8 +19,8 @@ from pathlib import Path
 from benchmarks.load import wrk
 from benchmarks.probe import Sample, sample
 from tests.container.docker import docker, remove, start
+from tests.support import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "fastapi-service:bench"
 MiB = 1024 * 1024
 

@@ -39,7 +39,7 @@ print(json.dumps({"processes": procs, "cgroup": cgroup}))
 
 @dataclass(frozen=True)
 class Sample:
-    """One reading: RSS by role (server, worker, supervisor) and the cgroup's usage."""
+    """One reading: the RSS of each serving process, and the cgroup's usage and peak."""
 
     server_rss: list[int]
     cgroup_usage: int | None

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT_ROOT
+
 BASELINE = Path(__file__).resolve().parent / "baseline"
 # A small, pure-Python package: what a dependency change adds.
 EXTRA_DEPENDENCY = "six"

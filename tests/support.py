@@ -1,10 +1,15 @@
-"""Helpers shared by tests that start real servers: free ports and polling."""
+"""Helpers shared by the tests and the benchmarks: paths, free ports, polling, compose."""
 
+import json
 import socket
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -33,3 +38,24 @@ def answers_ready(base_url: str) -> bool:
         return httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def compose_app_memory() -> tuple[int, int]:
+    """compose.yaml's memory limit and reservation for `app`, in bytes, as compose reads them."""
+    config = subprocess.run(
+        [
+            "docker",
+            "compose",
+            "-f",
+            str(PROJECT_ROOT / "compose.yaml"),
+            "config",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    resources = json.loads(config)["services"]["app"]["deploy"]["resources"]
+    return int(resources["limits"]["memory"]), int(resources["reservations"]["memory"])

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import uvloop
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT_ROOT
+
 STRIP = PROJECT_ROOT / "docker" / "strip_extensions.py"
 
 

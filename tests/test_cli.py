@@ -4,13 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 
-from tests.support import answers_ready, free_port, wait_until
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT_ROOT, answers_ready, free_port, wait_until
 
 
 def _fastapi_run(port: int, **env: str) -> subprocess.Popen[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.container.docker import Container, docker, engine_answers, remove, start
+from tests.support import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "fastapi-service:test"
 
 

@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from tests.container.compose import Stack
-from tests.container.conftest import PROJECT_ROOT
 from tests.container.docker import docker
-from tests.support import wait_until
+from tests.support import PROJECT_ROOT, wait_until
 
 PROBE_OVERRIDE = "tests/container/probe/compose.probe.yaml"
 

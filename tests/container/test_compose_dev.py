@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from tests.container.compose import Stack
-from tests.container.conftest import PROJECT_ROOT
-from tests.support import wait_until
+from tests.support import PROJECT_ROOT, wait_until
 
 DEV_FILES = ("compose.yaml", "compose.dev.yaml")
 

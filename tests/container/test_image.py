@@ -7,9 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.container.conftest import PROJECT_ROOT
 from tests.container.docker import Container, docker, remove, start
-from tests.support import wait_until
+from tests.support import PROJECT_ROOT, wait_until
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 restarts, memory limits, a locked-down runtime, and the previous steps."""
 
 import asyncio
-import json
 import os
 import signal
 import threading
@@ -11,7 +10,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.container.conftest import PROJECT_ROOT
 from tests.container.docker import (
     PROBE,
     PROBE_COMMAND,
@@ -21,7 +19,7 @@ from tests.container.docker import (
     remove,
     start,
 )
-from tests.support import answers_ready, wait_until
+from tests.support import answers_ready, compose_app_memory, wait_until
 
 
 @pytest.fixture
@@ -155,12 +153,6 @@ def test_the_restart_policy_brings_a_dead_server_back(image: str) -> None:
         remove(container)
 
 
-def _compose_memory_limit() -> int:
-    compose_file = str(PROJECT_ROOT / "compose.yaml")
-    config = json.loads(docker("compose", "-f", compose_file, "config", "--format", "json").stdout)
-    return int(config["services"]["app"]["deploy"]["resources"]["limits"]["memory"])
-
-
 async def _load(base_url: str, total: int, concurrency: int) -> list[int]:
     statuses: list[int] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
@@ -174,7 +166,7 @@ async def _load(base_url: str, total: int, concurrency: int) -> list[int]:
 
 
 def test_the_server_stays_within_the_compose_memory_limit_under_load(image: str) -> None:
-    limit = _compose_memory_limit()
+    limit, _ = compose_app_memory()
     container = start(image, "--memory", str(limit), "--memory-swap", str(limit))
     try:
         # Bounded: 4 000 requests over 32 connections.

@@ -3,13 +3,13 @@
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import PROJECT_ROOT
+
 OVERLAYS = sorted(p.name for p in (PROJECT_ROOT / "deploy" / "k8s" / "overlays").iterdir())
 
 type Manifest = dict[str, Any]

@@ -1,13 +1,12 @@
 """The Kubernetes manifests: they render, validate, and keep the promises they make."""
 
-import json
-import subprocess
 from typing import Any
 
 import kubernetes_validate
 import pytest
 
-from tests.deploy.kustomize import OVERLAYS, PROJECT_ROOT, Manifest, one, render
+from tests.deploy.kustomize import OVERLAYS, Manifest, one, render
+from tests.support import compose_app_memory
 
 KUBERNETES_VERSION = "1.37.0"
 
@@ -128,35 +127,11 @@ def test_ingress_terminates_tls_with_a_cert_manager_certificate(
     assert tls["hosts"] == [ingress["spec"]["rules"][0]["host"]]
 
 
-def _compose_memory() -> dict[str, Any]:
-    config = subprocess.run(
-        [
-            "docker",
-            "compose",
-            "-f",
-            str(PROJECT_ROOT / "compose.yaml"),
-            "config",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    resources: dict[str, Any] = json.loads(config)["services"]["app"]["deploy"]["resources"]
-    return resources
-
-
 _MI = 1024 * 1024
 
 
 def test_memory_matches_the_compose_figures(manifests: list[Manifest]) -> None:
-    compose = _compose_memory()
+    limit, reservation = compose_app_memory()
     (app,) = _pod_spec(manifests)["containers"]
-    assert int(app["resources"]["limits"]["memory"].removesuffix("Mi")) * _MI == int(
-        compose["limits"]["memory"]
-    )
-    assert int(app["resources"]["requests"]["memory"].removesuffix("Mi")) * _MI == int(
-        compose["reservations"]["memory"]
-    )
+    assert int(app["resources"]["limits"]["memory"].removesuffix("Mi")) * _MI == limit
+    assert int(app["resources"]["requests"]["memory"].removesuffix("Mi")) * _MI == reservation

@@ -3,7 +3,8 @@
 import json
 import re
 
-from tests.repo.tools import PROJECT_ROOT, run_tool
+from tests.repo.tools import run_tool
+from tests.support import PROJECT_ROOT
 
 
 def test_pre_commit_accepts_its_configuration() -> None:

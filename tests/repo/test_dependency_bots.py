@@ -5,7 +5,8 @@ from typing import Any
 
 import yaml
 
-from tests.repo.tools import PROJECT_ROOT, run_tool
+from tests.repo.tools import run_tool
+from tests.support import PROJECT_ROOT
 
 DEPENDABOT = PROJECT_ROOT / ".github" / "dependabot.yml"
 RENOVATE = PROJECT_ROOT / "renovate.json"

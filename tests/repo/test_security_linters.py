@@ -6,7 +6,7 @@ import subprocess
 import yaml
 
 from tests.deploy.kustomize import require_kustomize
-from tests.repo.tools import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 
 def test_checkov_finds_nothing_unjustified() -> None:

@@ -6,7 +6,7 @@ When a bot bumps one place, this names every other place that must follow.
 import re
 import tomllib
 
-from tests.repo.tools import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 
 def _read(name: str) -> str:

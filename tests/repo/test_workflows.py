@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.repo.tools import PROJECT_ROOT, run_tool
+from tests.repo.tools import run_tool
+from tests.support import PROJECT_ROOT
 
 WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")

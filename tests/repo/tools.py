@@ -4,7 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import PROJECT_ROOT
+
 _BIN = Path(sys.executable).parent
 
 
