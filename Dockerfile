@@ -26,14 +26,15 @@ sentry-sdk httpx httpcore httpx2 httpcore2 truststore"
 # uv.lock change. --locked fails the build when the lock is stale. Then the compiled
 # extensions lose the debug data the server never reads (uvloop's alone is 14 MB), and
 # the modules a running server imports get their bytecode, so it starts without compiling.
-# The $(printf) is split into words on purpose: one flag per package.
+# The $(for ...) output is split into words on purpose: a flag and a name per package
+# (and nothing at all for an empty list).
 # hadolint ignore=SC2046
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=docker,target=/tmp/docker \
     uv sync --locked --no-install-project --no-dev --no-editable \
-        $(printf -- '--no-install-package %s ' $DEV_ONLY_PACKAGES) \
+        $(for p in $DEV_ONLY_PACKAGES; do echo --no-install-package "$p"; done) \
     && python3 /tmp/docker/strip_extensions.py /opt/venv \
     && /opt/venv/bin/python /tmp/docker/warm_bytecode.py
 # Then the project itself, installed as a regular (non-editable) package so the runtime
@@ -46,7 +47,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=README.md,target=README.md \
     --mount=type=bind,source=src,target=src \
     uv sync --locked --no-dev --no-editable \
-        $(printf -- '--no-install-package %s ' $DEV_ONLY_PACKAGES) \
+        $(for p in $DEV_ONLY_PACKAGES; do echo --no-install-package "$p"; done) \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib/python3.13/site-packages/app
 
 # What every image that runs the service shares: the same slim base, the venv, and
