@@ -145,9 +145,19 @@ def test_the_restart_policy_brings_a_dead_server_back(image: str) -> None:
             timeout=30,
             what="the restart policy to restart the container",
         )
-        # A random host port is chosen again on restart.
-        base_url = published_url(container.id)
-        wait_until(lambda: answers_ready(base_url), timeout=30, what="it to serve again")
+
+        # A random host port is chosen again on restart, and only once the restarted
+        # container is running: until then there is none to read.
+        def serving() -> str | None:
+            if container.inspect("{{.State.Running}}") != "true":
+                return None
+            try:
+                url = published_url(container.id)
+            except AssertionError:  # `docker port` answers nothing until it is mapped
+                return None
+            return url if answers_ready(url) else None
+
+        base_url = wait_until(serving, timeout=30, what="it to serve again")
         assert httpx.get(f"{base_url}/").json() == {"Hello": "World"}
     finally:
         remove(container)
