@@ -34,6 +34,8 @@ from benchmarks.report import table
 from benchmarks.subjects import NAIVE, PROJECT, Subject
 
 BARE = Path(__file__).resolve().parent / "bare"
+_BARE_OPTIONS = ("-v", f"{BARE}:/bare:ro", "-e", "PYTHONPATH=/bare")
+_BARE_COMMAND = ("fastapi", "run", "--entrypoint", "bare_app:app")
 PATHS = ("/", ITEM)
 
 
@@ -74,17 +76,21 @@ def _loads(loads: list[Load]) -> dict[str, Any]:
     }
 
 
-def _starts(subjects: tuple[Subject, ...], repeats: int) -> dict[str, float]:
-    """Median start-up of each subject, their runs alternating.
+def _starts(repeats: int) -> dict[str, float]:
+    """Median start-up of each image, and of the bare app in the project's image.
 
     Start-up is the noisiest figure and the cheapest to repeat: five times as often as
     the others, and taken in turns so that a slow spell of the machine hits every subject
-    alike instead of whichever ran through it.
+    alike instead of whichever ran through it. The bare app, started by the same
+    `fastapi run` in the same image, is the floor: what any app started this way costs.
     """
-    starts: dict[str, list[float]] = {subject.name: [] for subject in subjects}
+    no_command: tuple[str, ...] = ()
+    runs = {s.name: (s.tag, s.run_options, no_command) for s in (NAIVE, PROJECT)}
+    runs["bare"] = (PROJECT.tag, _BARE_OPTIONS, _BARE_COMMAND)
+    starts: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(5 * repeats):
-        for subject in subjects:
-            starts[subject.name].append(start_to_first_200(subject.tag, subject.run_options))
+        for name, (tag, options, command) in runs.items():
+            starts[name].append(start_to_first_200(tag, options, command))
     return {name: median(values) for name, values in starts.items()}
 
 
@@ -116,12 +122,12 @@ def _bare(repeats: int, seconds: float) -> dict[str, Any]:
     """The same server in the same container, serving a bare ASGI app: the ceiling."""
     serving = serve(
         PROJECT.tag,
-        ("-v", f"{BARE}:/bare:ro", "-e", "PYTHONPATH=/bare"),
+        _BARE_OPTIONS,
         workers=1,
         paths=(ITEM,),
         seconds=seconds,
         repeats=repeats,
-        command=("fastapi", "run", "--entrypoint", "bare_app:app"),
+        command=_BARE_COMMAND,
     )
     return _loads(serving.loads[ITEM])
 
@@ -142,9 +148,11 @@ def main() -> int:
     for subject in (NAIVE, PROJECT):
         print(f"benchmarks: building {subject.name}", file=sys.stderr)
         results[subject.name] = _builds(subject, repeats)
-    print("benchmarks: starting both in turns", file=sys.stderr)
-    for name, start_s in _starts((NAIVE, PROJECT), repeats).items():
-        results[name]["start_s"] = start_s
+    print("benchmarks: starting each in turn", file=sys.stderr)
+    starts = _starts(repeats)
+    for subject in (NAIVE, PROJECT):
+        results[subject.name]["start_s"] = starts[subject.name]
+    results["bare_start_s"] = starts["bare"]
     for subject in (NAIVE, PROJECT):
         print(f"benchmarks: running {subject.name}", file=sys.stderr)
         results[subject.name] |= _runtime(subject, repeats, seconds)

@@ -50,12 +50,13 @@ def _wait_answers(url: str, what: str, interval: float) -> None:
         time.sleep(interval)
 
 
-def start_to_first_200(tag: str, options: tuple[str, ...]) -> float:
+def start_to_first_200(tag: str, options: tuple[str, ...], command: tuple[str, ...] = ()) -> float:
     """Seconds from `docker run` to the first 200 on /items/5?q=somequery."""
     port = free_port()
     url = f"http://127.0.0.1:{port}{ITEM}"
     started = time.monotonic()
-    container = docker("run", "-d", "-p", f"127.0.0.1:{port}:8000", *options, tag).stdout
+    run = ("run", "-d", "-p", f"127.0.0.1:{port}:8000", *options, tag, *command)
+    container = docker(*run).stdout
     try:
         _wait_answers(url, tag, interval=0.005)
         return time.monotonic() - started
