@@ -52,6 +52,8 @@ def _wait_answers(url: str, what: str, interval: float) -> None:
 
 def start_to_first_200(tag: str, options: tuple[str, ...], command: tuple[str, ...] = ()) -> float:
     """Seconds from `docker run` to the first 200 on /items/5?q=somequery."""
+    # The port is chosen before the clock starts: `start` asks docker for it after the run,
+    # one more CLI call that would be timed with the start-up.
     port = free_port()
     url = f"http://127.0.0.1:{port}{ITEM}"
     started = time.monotonic()
