@@ -95,7 +95,7 @@ def _mib_or_none(value: int | None) -> float | None:
 
 
 def _list(values: list[float]) -> str:
-    return ", ".join(f"{v:g}" for v in values)
+    return ", ".join(f"{v:.1f}" for v in values)
 
 
 def main() -> int:
