@@ -1,12 +1,14 @@
 """The app as a whole: its OpenAPI contract, docs, settings wiring and lifespan."""
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app import main
 from app.main import create_app
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 
 def test_openapi_lists_exactly_the_service_operations(client: TestClient) -> None:
@@ -127,3 +129,45 @@ def test_access_log_setting_silences_only_the_access_lines(access_log: bool, lev
     with TestClient(create_app(Settings(access_log=access_log))):
         assert logging.getLogger("uvicorn.access").level == level
         assert logging.getLogger("uvicorn").level == logging.INFO
+
+
+@pytest.fixture
+def fresh_settings() -> Iterator[None]:
+    """The process's settings and served app read anew, and forgotten again afterwards."""
+    get_settings.cache_clear()
+    main._served_app.cache_clear()
+    yield
+    get_settings.cache_clear()
+    main._served_app.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_settings")
+def test_the_served_app_is_built_once_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_DOCS_ENABLED", "false")
+    served = main.app
+    assert served is main.app
+    with TestClient(served) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/").json() == {"Hello": "World"}
+
+
+@pytest.mark.usefixtures("fresh_settings")
+def test_an_invalid_setting_ends_the_process_with_its_line_when_the_app_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_LOG_LEVEL", "loud")
+    with pytest.raises(SystemExit) as caught:
+        _ = main.app
+    assert str(caught.value).startswith("invalid configuration: APP_LOG_LEVEL: ")
+
+
+def test_the_module_offers_no_other_attribute_lazily() -> None:
+    with pytest.raises(AttributeError, match=r"'app\.main' has no attribute 'application'"):
+        _ = main.application
+
+
+def test_the_app_is_listed_for_the_clis_discovery_by_path() -> None:
+    assert "app" in dir(main)
+    assert "create_app" in dir(main)

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from fastapi import FastAPI
 
@@ -11,7 +12,7 @@ from app.api import health, items, root
 from app.guard import RequestGuard
 from app.logs import configure_logging
 from app.root_path import RootPathMiddleware
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, settings_or_exit
 
 logger = logging.getLogger("app.lifespan")
 
@@ -50,4 +51,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+@cache
+def _served_app() -> FastAPI:
+    return create_app(settings_or_exit())
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app`: built when the server first looks it up, not when this module is imported.
+
+    `fastapi run --entrypoint app.main:app` imports the module, then asks for `app`; only
+    then are the settings read, and an invalid one ends the process with its one line.
+    Importing the module (tests, tools) never reads the environment nor exits.
+    """
+    if name == "app":
+        return _served_app()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    # Listed, so that the CLI's discovery by path (`fastapi dev src/app/main.py`) finds it.
+    return sorted([*globals(), "app"])

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from app.logs import configure_logging
-from app.settings import Endpoint, Settings, get_settings
+from app.settings import Endpoint, Settings, settings_or_exit
 
 logger = logging.getLogger("app.prestart")
 
@@ -50,7 +50,7 @@ def wait_for(endpoints: Sequence[Endpoint], timeout: float) -> None:
             except OSError as error:
                 if time.monotonic() + _RETRY_SECONDS > deadline:
                     msg = f"{endpoint} did not accept a connection within {timeout:g} s ({error})"
-                    raise PrestartError(msg) from None
+                    raise PrestartError(msg) from error
                 time.sleep(_RETRY_SECONDS)
 
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] != "--":
         print("usage: python -m app.prestart [-- COMMAND [ARG...]]", file=sys.stderr)
         return 2
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     try:
         run(settings)

@@ -81,9 +81,14 @@ def describe_error(error: ValidationError) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings of this process; an invalid value ends it with one line, not a traceback."""
+    """The settings of this process, read once; an invalid value raises ValidationError."""
+    # Only where the directory exists: pydantic-settings warns about a missing one.
+    return Settings(_secrets_dir=SECRETS_DIR) if SECRETS_DIR.is_dir() else Settings()
+
+
+def settings_or_exit() -> Settings:
+    """For the entry points: the settings, or the process ends with one line and exit 1."""
     try:
-        # Only where the directory exists: pydantic-settings warns about a missing one.
-        return Settings(_secrets_dir=SECRETS_DIR) if SECRETS_DIR.is_dir() else Settings()
+        return get_settings()
     except ValidationError as error:
         raise SystemExit(describe_error(error)) from None

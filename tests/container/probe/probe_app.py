@@ -11,8 +11,9 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from app.main import create_app
+from app.settings import settings_or_exit
 
-app = create_app()
+app = create_app(settings_or_exit())
 _in_flight = 0
 
 
