@@ -1,11 +1,12 @@
 """Side by side, in one run: the project's image and a naive baseline of the same app.
 
-    uv run python -m benchmarks [--repeats 3] [--duration 10] [--json FILE]
+    uv run python -m benchmarks [--repeats 3] [--duration 10] [--json FILE] [--check]
     uv run python -m benchmarks --smoke     (one short iteration: does every step work?)
 
 Needs Docker and wrk (`apt-get install wrk`). Prints a Markdown table of every figure with
 the ratio project / baseline and the target, and writes the figures as JSON. Repeated
-figures are medians. Prunes Docker's build cache for the cold builds.
+figures are medians. Prunes Docker's build cache for the cold builds. With --check, exits
+1 and names every target missed.
 """
 
 import argparse
@@ -17,11 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load import Load
 from benchmarks.measure import (
     BASE_IMAGE,
     ITEM,
-    MiB,
     build,
     image_size,
     median,
@@ -30,8 +29,10 @@ from benchmarks.measure import (
     start_to_first_200,
     stop,
 )
-from benchmarks.report import table
+from benchmarks.report import missed, table
 from benchmarks.subjects import NAIVE, PROJECT, Subject
+from testing.units import MiB
+from testing.wrk import Load
 
 BARE = Path(__file__).resolve().parent / "bare"
 _BARE_OPTIONS = ("-v", f"{BARE}:/bare:ro", "-e", "PYTHONPATH=/bare")
@@ -138,6 +139,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--smoke", action="store_true", help="1 repeat, 1 s loads")
     parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"))
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
     repeats, seconds = (1, 1.0) if args.smoke else (args.repeats, args.duration)
     results: dict[str, Any] = {
@@ -169,7 +171,10 @@ def main() -> int:
     if errors:
         print(f"benchmarks: non-2xx or socket errors in {', '.join(errors)}", file=sys.stderr)
         return 1
-    return 0
+    misses = missed(results) if args.check else []
+    for miss in misses:
+        print(f"benchmarks: target missed: {miss}", file=sys.stderr)
+    return 1 if misses else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-ITEM = "/items/5?q=somequery"
+from benchmarks.measure import ITEM
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,13 @@ class Row:
     target: str = ""
     met: Callable[[float, float], bool] | None = None
 
+    def verdict(self) -> bool | None:
+        """Whether the target is met; None where the row has no target."""
+        return None if self.met is None else self.met(self.project, self.baseline)
+
     def markdown(self) -> str:
         ratio = self.project / self.baseline if self.baseline else float("nan")
-        met = None if self.met is None else self.met(self.project, self.baseline)
-        verdict = {None: "", True: "yes", False: "**no**"}[met]
+        verdict = {None: "", True: "yes", False: "**no**"}[self.verdict()]
         cells = [
             self.label,
             self.unit_format.format(self.project),
@@ -138,6 +141,15 @@ def _rows(results: dict[str, Any]) -> list[Row]:
                 ),
             ]
     return rows
+
+
+def missed(results: dict[str, Any]) -> list[str]:
+    """Each figure whose target is not met, with its value and the target."""
+    return [
+        f"{row.label}: {row.unit_format.format(row.project)} (target {row.target})"
+        for row in _rows(results)
+        if row.verdict() is False
+    ]
 
 
 def table(results: dict[str, Any]) -> str:
