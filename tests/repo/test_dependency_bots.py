@@ -5,8 +5,8 @@ from typing import Any
 
 import yaml
 
+from testing.paths import PROJECT_ROOT
 from tests.repo.tools import run_tool
-from tests.support import PROJECT_ROOT
 
 DEPENDABOT = PROJECT_ROOT / ".github" / "dependabot.yml"
 RENOVATE = PROJECT_ROOT / "renovate.json"
@@ -27,29 +27,30 @@ def _dependabot() -> list[dict[str, Any]]:
     return updates
 
 
-def test_dependabot_covers_python_images_compose_and_actions() -> None:
-    ecosystems = sorted(u["package-ecosystem"] for u in _dependabot())
-    assert ecosystems == ["docker", "docker-compose", "github-actions", "uv"]
+# What each bot calls the kind of dependency a file of the project holds.
+KINDS = {
+    "uv.lock": ("uv", "pep621"),
+    "Dockerfile": ("docker", "dockerfile"),
+    "compose.yaml": ("docker-compose", "docker-compose"),
+    ".github/workflows": ("github-actions", "github-actions"),
+}
 
 
-def test_dependabot_groups_updates_and_waits_for_a_cooldown() -> None:
-    for update in _dependabot():
-        assert update["groups"], update["package-ecosystem"]
-        assert update["cooldown"]["default-days"] >= 3, update["package-ecosystem"]
+def test_both_bots_cover_every_kind_of_dependency_the_project_has() -> None:
+    present = [kinds for path, kinds in KINDS.items() if (PROJECT_ROOT / path).exists()]
+    assert present
+    ecosystems = {u["package-ecosystem"] for u in _dependabot()}
+    managers = set(json.loads(RENOVATE.read_text())["enabledManagers"])
+    assert {dependabot for dependabot, _ in present} <= ecosystems
+    assert {renovate for _, renovate in present} <= managers
+
+
+def test_both_bots_hold_a_release_back_for_the_same_number_of_days() -> None:
+    cooldowns = {u["cooldown"]["default-days"] for u in _dependabot()}
+    age = json.loads(RENOVATE.read_text())["minimumReleaseAge"]
+    assert cooldowns == {int(age.removesuffix(" days"))}
 
 
 def test_the_uv_image_is_a_stage_the_docker_bot_can_see() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert "\nFROM ghcr.io/astral-sh/uv:" in dockerfile
-
-
-def test_renovate_has_the_same_scope_with_lock_maintenance_and_a_release_age() -> None:
-    config = json.loads(RENOVATE.read_text())
-    assert set(config["enabledManagers"]) >= {
-        "pep621",
-        "dockerfile",
-        "docker-compose",
-        "github-actions",
-    }
-    assert config["lockFileMaintenance"]["enabled"] is True
-    assert config["minimumReleaseAge"] == "7 days"

@@ -6,7 +6,7 @@ When a bot bumps one place, this names every other place that must follow.
 import re
 import tomllib
 
-from tests.support import PROJECT_ROOT
+from testing.paths import PROJECT_ROOT
 
 
 def _read(name: str) -> str:
@@ -53,10 +53,6 @@ def test_every_place_names_the_same_python() -> None:
     versions = _python_versions()
     assert len(versions) >= 4
     assert len(set(versions.values())) == 1, _disagreement("Python", versions)
-
-
-def test_the_workflow_takes_python_from_python_version() -> None:
-    assert "python-version-file: .python-version" in _read(".github/workflows/ci.yml")
 
 
 def test_requires_python_admits_only_that_minor_version() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
+from testing.paths import PROJECT_ROOT
 from tests.repo.tools import run_tool
-from tests.support import PROJECT_ROOT
 
 WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
@@ -71,14 +71,3 @@ def test_checkout_never_persists_credentials(path: Path) -> None:
     assert checkouts
     for step in checkouts:
         assert step["with"]["persist-credentials"] is False
-
-
-def test_the_image_job_builds_both_platforms_with_attestations_and_a_kept_cache() -> None:
-    build = next(s for s in _steps(_load(WORKFLOWS[0])) if "build-push-action" in s.get("uses", ""))
-    options = build["with"]
-    assert options["platforms"] == "linux/amd64,linux/arm64"
-    assert options["sbom"] is True
-    assert options["provenance"] == "mode=max"
-    assert options["cache-from"] == "type=gha"
-    assert options["push"] == "${{ github.event_name != 'pull_request' }}"
-    assert options["labels"] == "${{ steps.meta.outputs.labels }}"

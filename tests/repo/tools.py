@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import PROJECT_ROOT
+from testing.paths import PROJECT_ROOT
 
 _BIN = Path(sys.executable).parent
 
