@@ -2,19 +2,18 @@
 
 import statistics
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.load import Load, wrk
-from benchmarks.probe import sample
-from tests.container.docker import Container, docker, remove, start
-from tests.support import free_port
+from testing.docker import Container, docker, remove, start
+from testing.inside import sample
+from testing.ports import free_port
+from testing.units import mib
+from testing.wait import answers, wait_until
+from testing.wrk import Load, wrk
 
 BASE_IMAGE = "python:3.13-slim"
 ITEM = "/items/5?q=somequery"
-MiB = 1024 * 1024
 
 
 def image_size(tag: str) -> int:
@@ -33,27 +32,15 @@ def prune_build_cache() -> None:
     docker("builder", "prune", "--all", "--force", timeout=300)
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 (http to loopback)
-            return bool(reply.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _wait_answers(url: str, what: str, interval: float) -> None:
-    deadline = time.monotonic() + 60
-    while not _answers(url):
-        if time.monotonic() > deadline:
-            msg = f"{what} did not answer within 60 s"
-            raise RuntimeError(msg)
-        time.sleep(interval)
+    wait_until(lambda: answers(url), timeout=60, what=f"{what} to answer", interval=interval)
 
 
 def start_to_first_200(tag: str, options: tuple[str, ...], command: tuple[str, ...] = ()) -> float:
     """Seconds from `docker run` to the first 200 on /items/5?q=somequery."""
-    # The port is chosen before the clock starts: `start` asks docker for it after the run,
-    # one more CLI call that would be timed with the start-up.
+    # The port is chosen before the clock starts, though another process could take it
+    # meanwhile: `start` asks docker for the port after the run, one more CLI call that
+    # would be timed with the start-up.
     port = free_port()
     url = f"http://127.0.0.1:{port}{ITEM}"
     started = time.monotonic()
@@ -75,7 +62,7 @@ class Stop:
 
 def stop(tag: str, options: tuple[str, ...]) -> Stop:
     """`docker stop` of an idle, ready container: duration, exit code, shutdown logged."""
-    container = start(tag, *options, wait_ready=False)
+    container = start(tag, *options, wait=False)
     try:
         _wait_answers(f"{container.base_url}{ITEM}", tag, interval=0.01)
         started = time.monotonic()
@@ -112,7 +99,7 @@ def serve(  # noqa: PLR0913 (one measurement's keyword-only options)
 ) -> Serving:
     """Load each path `repeats` times with wrk (64 connections) in one container."""
     container: Container = start(
-        tag, "-e", f"WEB_CONCURRENCY={workers}", *options, command=command, wait_ready=False
+        tag, "-e", f"WEB_CONCURRENCY={workers}", *options, command=command, wait=False
     )
     try:
         _wait_answers(f"{container.base_url}{ITEM}", tag, interval=0.05)
@@ -126,8 +113,8 @@ def serve(  # noqa: PLR0913 (one measurement's keyword-only options)
         loaded = sample(container)
         return Serving(
             loads=loads,
-            idle_rss_mib=[round(r / MiB, 1) for r in idle.server_rss],
-            loaded_rss_mib=[round(r / MiB, 1) for r in loaded.server_rss],
+            idle_rss_mib=[mib(r) for r in idle.server_rss],
+            loaded_rss_mib=[mib(r) for r in loaded.server_rss],
         )
     finally:
         remove(container)

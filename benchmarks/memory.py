@@ -16,13 +16,11 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.load import wrk
-from benchmarks.probe import Sample, sample
-from tests.container.docker import docker, remove, start
-from tests.support import PROJECT_ROOT
-
-IMAGE = "fastapi-service:bench"
-MiB = 1024 * 1024
+from testing.docker import docker, remove, start
+from testing.inside import Sample, sample
+from testing.paths import PROJECT_ROOT, run_id
+from testing.units import mib
+from testing.wrk import wrk
 
 
 @dataclass(frozen=True)
@@ -30,8 +28,8 @@ class Row:
     workers: int
     idle_rss_per_worker_mib: list[float]
     load_rss_per_worker_mib: list[float]
-    container_idle_mib: float | None
-    container_peak_mib: float | None
+    container_idle_mib: float
+    container_peak_mib: float
     requests_per_second: float
 
     def markdown(self) -> str:
@@ -53,9 +51,9 @@ HEADER = (
 )
 
 
-def measure(workers: int, seconds: int) -> Row:
+def measure(image: str, workers: int, seconds: int) -> Row:
     """Idle and under-load figures for one worker count."""
-    container = start(IMAGE, "-e", f"WEB_CONCURRENCY={workers}")
+    container = start(image, "-e", f"WEB_CONCURRENCY={workers}")
     try:
         idle = sample(container)
         readings: list[Sample] = []
@@ -76,22 +74,14 @@ def measure(workers: int, seconds: int) -> Row:
         loaded = max([*readings, after], key=lambda s: sum(s.server_rss))
         return Row(
             workers=workers,
-            idle_rss_per_worker_mib=[_mib(r) for r in idle.server_rss],
-            load_rss_per_worker_mib=[_mib(r) for r in loaded.server_rss],
-            container_idle_mib=_mib_or_none(idle.cgroup_usage),
-            container_peak_mib=_mib_or_none(after.cgroup_peak),
+            idle_rss_per_worker_mib=[mib(r) for r in idle.server_rss],
+            load_rss_per_worker_mib=[mib(r) for r in loaded.server_rss],
+            container_idle_mib=mib(idle.cgroup_usage),
+            container_peak_mib=mib(after.cgroup_peak),
             requests_per_second=load.requests_per_second,
         )
     finally:
         remove(container)
-
-
-def _mib(value: int) -> float:
-    return round(value / MiB, 1)
-
-
-def _mib_or_none(value: int | None) -> float | None:
-    return None if value is None else _mib(value)
 
 
 def _list(values: list[float]) -> str:
@@ -107,8 +97,12 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("benchmarks.memory: wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
-    docker("buildx", "build", "--load", "-t", IMAGE, str(PROJECT_ROOT), timeout=900)
-    rows = [measure(n, args.duration) for n in args.workers]
+    image = f"fastapi-service:bench-{run_id()}"
+    docker("buildx", "build", "--load", "-t", image, str(PROJECT_ROOT), timeout=900)
+    try:
+        rows = [measure(image, n, args.duration) for n in args.workers]
+    finally:
+        docker("image", "rm", image, check=False)
     print(HEADER)
     for row in rows:
         print(row.markdown())

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import PROJECT_ROOT
+from testing.context import copy_build_context
+from testing.paths import run_id
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
 # A small, pure-Python package: what a dependency change adds.
@@ -20,36 +21,17 @@ EXTRA_DEPENDENCY = "six"
 @dataclass(frozen=True)
 class Subject:
     name: str
-    tag: str
+    repository: str
     copy_context: Callable[[Path], None]
     source_file: str
     add_dependency: Callable[[Path], None]
     # How the subject runs in production: the project behind its proxy, which logs requests.
     run_options: tuple[str, ...] = ()
 
-
-def _copy_project(destination: Path) -> None:
-    files = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "-z",
-            "--",
-            "Dockerfile",
-            ".dockerignore",
-            "pyproject.toml",
-            "uv.lock",
-            "README.md",
-            "src",
-            "docker",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, files.split("\0")):
-        (destination / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_ROOT / name, destination / name)
+    @property
+    def tag(self) -> str:
+        """This run's tag: another run on the same engine builds its own."""
+        return f"{self.repository}:bench-{run_id()}"
 
 
 def _project_dependency(context: Path) -> None:
@@ -72,15 +54,15 @@ def _baseline_dependency(context: Path) -> None:
 
 PROJECT = Subject(
     name="project",
-    tag="fastapi-service:bench",
-    copy_context=_copy_project,
+    repository="fastapi-service",
+    copy_context=copy_build_context,
     source_file="src/app/main.py",
     add_dependency=_project_dependency,
     run_options=("-e", "APP_ACCESS_LOG=false"),
 )
 NAIVE = Subject(
     name="baseline",
-    tag="fastapi-baseline:bench",
+    repository="fastapi-baseline",
     copy_context=_copy_baseline,
     source_file="app/main.py",
     add_dependency=_baseline_dependency,

@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tests: an app built from explicit settings."""
+"""Fixtures shared by every test: a shell-independent environment, an app from settings."""
 
 from collections.abc import Iterator
 
@@ -6,7 +6,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.settings import Settings
+from app.settings import Settings, get_settings
+from testing.environ import shell_settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _settings_from_the_project_alone() -> Iterator[None]:
+    """The suite runs what ships, whatever the developer's shell exports (APP_LOG_LEVEL,
+    OTEL_*, FORWARDED_ALLOW_IPS, WEB_CONCURRENCY...): subprocesses, containers and compose
+    stacks inherit none of it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in shell_settings():
+            patch.delenv(name)
+        get_settings.cache_clear()
+        yield
 
 
 @pytest.fixture

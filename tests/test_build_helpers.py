@@ -7,7 +7,7 @@ from pathlib import Path
 
 import uvloop
 
-from tests.support import PROJECT_ROOT
+from testing.paths import PROJECT_ROOT
 
 STRIP = PROJECT_ROOT / "docker" / "strip_extensions.py"
 

@@ -1,5 +1,6 @@
 """The container health check: its exit status follows /health/ready on $PORT."""
 
+import errno
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -7,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app import healthcheck
-from tests.support import free_port
+from testing.ports import closed_port
 
 type Serve = Callable[[int], None]
 
@@ -47,12 +48,30 @@ def test_unhealthy_when_readiness_answers_503(
 ) -> None:
     serve(503)
     assert healthcheck.main() == 1
-    assert "HTTP Error 503" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("unhealthy: http://127.0.0.1:")
+    assert "/health/ready: HTTP Error 503" in err
 
 
 def test_unhealthy_when_nothing_listens(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PORT", str(free_port()))
+    with closed_port() as port:
+        monkeypatch.setenv("PORT", str(port))
+        assert healthcheck.main() == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"unhealthy: http://127.0.0.1:{port}/health/ready: ")
+    assert f"[Errno {errno.ECONNREFUSED}]" in err
+
+
+def test_the_port_defaults_to_8000(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORT", raising=False)
+    seen: list[str] = []
+
+    def record(url: str, timeout: float) -> None:
+        seen.append(f"{url} {timeout}")
+        raise OSError(errno.ECONNREFUSED, "refused")
+
+    monkeypatch.setattr(healthcheck, "urlopen", record)
     assert healthcheck.main() == 1
-    assert "Connection refused" in capsys.readouterr().err
+    assert seen == ["http://127.0.0.1:8000/health/ready 2.0"]

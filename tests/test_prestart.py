@@ -1,16 +1,20 @@
 """The previous steps: settings, TCP dependencies, project steps, then the server."""
 
+import errno
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from pydantic import ValidationError
 
 from app import prestart
-from app.settings import Endpoint, Settings
-from tests.support import free_port
+from app.settings import Endpoint, Settings, describe_error, get_settings
+from testing.ports import closed_port
 
 
 @pytest.fixture
@@ -38,12 +42,43 @@ def test_waiting_returns_once_every_endpoint_accepts(listening: Endpoint) -> Non
 
 
 def test_waiting_gives_up_after_the_timeout_naming_the_endpoint() -> None:
-    closed = Endpoint(host="127.0.0.1", port=free_port())
-    with pytest.raises(prestart.PrestartError) as caught:
-        prestart.wait_for([closed], timeout=1)
-    assert str(caught.value) == (
-        f"{closed} did not accept a connection within 1 s ([Errno 111] Connection refused)"
+    with closed_port() as port, pytest.raises(prestart.PrestartError) as caught:
+        prestart.wait_for([Endpoint(host="127.0.0.1", port=port)], timeout=1)
+    assert str(caught.value).startswith(
+        f"127.0.0.1:{port} did not accept a connection within 1 s ("
     )
+    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.__cause__.errno == errno.ECONNREFUSED
+
+
+def test_waiting_keeps_trying_until_the_endpoint_opens() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        endpoint = Endpoint(host="127.0.0.1", port=server.getsockname()[1])
+        opener = threading.Timer(0.7, server.listen)
+        opener.start()
+        try:
+            started = time.monotonic()
+            prestart.wait_for([endpoint], timeout=10)
+            waited = time.monotonic() - started
+        finally:
+            opener.cancel()
+    assert 0.5 < waited < 5
+
+
+def test_wait_for_also_takes_endpoints_as_they_are() -> None:
+    endpoint = Endpoint(host="db", port=5432)
+    assert Settings(wait_for=(endpoint,)).wait_for == (endpoint,)
+    assert str(endpoint) == "db:5432"
+
+
+@pytest.mark.parametrize("value", ["db", "db:5432,cache"])
+def test_an_entry_without_a_port_is_refused_naming_it(value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings.model_validate({"wait_for": value})
+    (error,) = caught.value.errors()
+    assert (error["type"], error["loc"]) == ("value_error", ("wait_for",))
+    assert describe_error(caught.value).endswith(f"{value.rsplit(',', 1)[-1]!r} is not host:port")
 
 
 def test_wait_for_is_parsed_from_a_comma_separated_list() -> None:
@@ -87,13 +122,14 @@ def test_it_succeeds_alone_when_nothing_is_declared() -> None:
 
 
 def test_an_unreachable_dependency_exits_1_with_one_line() -> None:
-    port = free_port()
-    result = _prestart(APP_WAIT_FOR=f"127.0.0.1:{port}", APP_WAIT_TIMEOUT="1")
+    with closed_port() as port:
+        result = _prestart(APP_WAIT_FOR=f"127.0.0.1:{port}", APP_WAIT_TIMEOUT="1")
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == (
-        f"prestart failed: 127.0.0.1:{port} did not accept a connection within 1 s "
-        "([Errno 111] Connection refused)"
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(
+        f"prestart failed: 127.0.0.1:{port} did not accept a connection within 1 s ("
     )
+    assert f"[Errno {errno.ECONNREFUSED}]" in last
 
 
 def test_an_invalid_setting_exits_1_with_one_line() -> None:
@@ -126,7 +162,7 @@ def test_a_missing_command_exits_127() -> None:
     result = _prestart("--", "no-such-server")
     assert result.returncode == 127
     assert result.stderr.splitlines()[-1] == (
-        "prestart: cannot run 'no-such-server': No such file or directory"
+        f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}"
     )
 
 
@@ -134,3 +170,38 @@ def test_arguments_without_the_separator_are_a_usage_error() -> None:
     result = _prestart("fastapi")
     assert result.returncode == 2
     assert result.stderr == "usage: python -m app.prestart [-- COMMAND [ARG...]]\n"
+
+
+def test_main_alone_runs_the_steps_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert prestart.main([]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_main_reports_an_unreachable_dependency_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with closed_port() as port:
+        monkeypatch.setenv("APP_WAIT_FOR", f"127.0.0.1:{port}")
+        monkeypatch.setenv("APP_WAIT_TIMEOUT", "0.5")
+        get_settings.cache_clear()
+        try:
+            assert prestart.main(["--", "never-run"]) == 1
+        finally:
+            get_settings.cache_clear()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"prestart failed: 127.0.0.1:{port} did not accept a connection")
+
+
+def test_main_answers_a_missing_command_with_127(capsys: pytest.CaptureFixture[str]) -> None:
+    assert prestart.main(["--", "no-such-server"]) == 127
+    assert capsys.readouterr().err == (
+        f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}\n"
+    )
+
+
+@pytest.mark.parametrize("args", [["fastapi"], ["fastapi", "--", "run"]])
+def test_main_refuses_arguments_before_the_separator(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert prestart.main(args) == 2
+    assert capsys.readouterr().err == "usage: python -m app.prestart [-- COMMAND [ARG...]]\n"

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support import PROJECT_ROOT
+from testing.paths import PROJECT_ROOT
 
 _NEEDS_EMAIL_VALIDATOR = {"EmailStr", "NameEmail", "email_validator"}
 _HINT = "needs email-validator: remove it from UNUSED_PACKAGES in the Dockerfile"

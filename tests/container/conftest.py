@@ -1,15 +1,14 @@
 """Container tests build the real image once per session and run it."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.container.docker import Container, docker, engine_answers, remove, start
-from tests.support import PROJECT_ROOT
-
-IMAGE = "fastapi-service:test"
+from testing.compose import image_tag
+from testing.docker import Container, docker, engine_answers, remove, start
+from testing.paths import PROJECT_ROOT
+from testing.require import require
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -23,24 +22,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def engine() -> None:
     """Skip where no Docker engine answers; fail instead when REQUIRE_DOCKER=1 (CI)."""
-    if engine_answers():
-        return
-    reason = "no Docker engine answers (run ../shared/docker/ensure-docker)"
-    if os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REQUIRE_DOCKER=1 but {reason}")
-    pytest.skip(reason)
+    require(
+        engine_answers(),
+        variable="REQUIRE_DOCKER",
+        reason="no Docker engine answers (run ../shared/docker/ensure-docker)",
+    )
 
 
 @pytest.fixture(scope="session")
-def image(engine: None) -> str:
-    """The project's image, built from the working tree exactly as the README says."""
-    docker("buildx", "build", "--load", "-t", IMAGE, str(PROJECT_ROOT), timeout=900)
-    return IMAGE
+def image(engine: None) -> Iterator[str]:
+    """The project's image, built from the working tree exactly as the README says, under a
+    tag of this run's own (compose stacks of this run reuse it)."""
+    tag = image_tag()
+    docker("buildx", "build", "--load", "-t", tag, str(PROJECT_ROOT), timeout=900)
+    yield tag
+    docker("image", "rm", tag, check=False)
 
 
 @pytest.fixture(scope="module")
 def running(image: str) -> Iterator[Container]:
-    """One container shared by the read-only checks of a module."""
+    """One container of the image as it ships, shared by the read-only checks of a module."""
     container = start(image)
     yield container
     remove(container)

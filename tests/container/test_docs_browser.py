@@ -6,7 +6,6 @@ request it attempted.
 """
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,21 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.docker import Container, remove, start
+from testing.docker import Container, remove, start
+from testing.require import require
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """Skip where Chromium is not installed; fail instead when REQUIRE_CHROMIUM=1 (CI)."""
+    """Chromium's path; skipped where it is missing, failed there when REQUIRE_CHROMIUM=1."""
     # Debian's package, or the names other systems (CI runners) give a Chromium build.
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    reason = "chromium is not installed (apt-get install chromium)"
-    if os.environ.get("REQUIRE_CHROMIUM") == "1":
-        pytest.fail(f"REQUIRE_CHROMIUM=1 but {reason}")
-    pytest.skip(reason)
+    found = next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
+    require(
+        found is not None,
+        variable="REQUIRE_CHROMIUM",
+        reason="chromium is not installed (apt-get install chromium)",
+    )
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="module")

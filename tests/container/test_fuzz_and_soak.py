@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.load import wrk
-from benchmarks.probe import sample
-from tests.container.docker import Container, remove, start
-
-MiB = 1024 * 1024
+from testing.compose import shipped_environment, shipped_memory
+from testing.docker import Container, env_options, remove, start
+from testing.inside import sample
+from testing.units import MiB
+from testing.wrk import wrk
 
 
 @pytest.fixture(scope="module")
 def production(image: str) -> Iterator[Container]:
-    """The image as compose runs it: 128 MiB, access lines left to the proxy."""
-    container = start(
-        image, "--memory", "128m", "--memory-swap", "128m", "-e", "APP_ACCESS_LOG=false"
-    )
+    """The image as compose runs it: its memory limit and the `app` service's environment."""
+    limit, _ = shipped_memory()
+    memory = ("--memory", str(limit), "--memory-swap", str(limit))
+    container = start(image, *memory, *env_options(shipped_environment("app")))
     yield container
     remove(container)
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.container.docker import docker, remove, start
-from tests.support import wait_until
+from testing.docker import docker, remove, start
 
 LOCKED_DOWN = (
     "--read-only",
@@ -31,11 +30,7 @@ def test_any_non_root_uid_serves_on_a_locked_down_container(image: str, user: st
     try:
         assert httpx.get(f"{container.base_url}/items/5?q=x").json() == {"item_id": 5, "q": "x"}
         assert container.exec("id", "-u").stdout.strip() == user.split(":", maxsplit=1)[0]
-        wait_until(
-            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
-            timeout=30,
-            what=f"the health check to pass as {user}",
-        )
+        container.wait_healthy()
     finally:
         remove(container)
 

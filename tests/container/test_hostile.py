@@ -11,16 +11,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from benchmarks.probe import sample
-from tests.container.docker import Container, remove, start
-
-MiB = 1024 * 1024
+from testing.compose import shipped_memory
+from testing.docker import Container, remove, start
+from testing.inside import sample
+from testing.units import MiB
 
 
 @pytest.fixture(scope="module")
 def target(image: str) -> Iterator[Container]:
-    """The image limited as compose limits it (128 MiB), so a leak would show."""
-    container = start(image, "--memory", "128m", "--memory-swap", "128m")
+    """The image limited as compose limits it, so a leak would show."""
+    limit, _ = shipped_memory()
+    container = start(image, "--memory", str(limit), "--memory-swap", str(limit))
     yield container
     remove(container)
 
@@ -84,13 +85,13 @@ def test_a_hostile_request_is_refused_within_a_bound(target: Container, name: st
 
 
 def test_memory_stays_bounded_after_a_barrage(target: Container) -> None:
-    before = sample(target).cgroup_usage or 0
+    before = sample(target).cgroup_usage
     for _ in range(5):
         for raw in HOSTILE.values():
             _exchange(target, raw)
-    after = sample(target)
+    after = sample(target).cgroup_usage
     assert target.inspect("{{.State.OOMKilled}}") == "false"
-    assert (after.cgroup_usage or 0) - before < 32 * MiB
+    assert after - before < 32 * MiB
     assert httpx.get(f"{target.base_url}/items/5?q=x").json() == {"item_id": 5, "q": "x"}
 
 

@@ -1,14 +1,14 @@
 """The production image, built and run: contract, user, contents, signals, health."""
 
-import shutil
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.container.docker import Container, docker, remove, start
-from tests.support import PROJECT_ROOT, wait_until
+from testing.context import context_files, copy_build_context
+from testing.docker import Container, docker, remove, start
+from testing.paths import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -63,23 +63,14 @@ def test_project_is_installed_as_a_package_not_a_link(running: Container) -> Non
 
 
 def test_container_becomes_healthy(running: Container) -> None:
-    status = wait_until(
-        lambda: running.inspect("{{.State.Health.Status}}") == "healthy" or None,
-        timeout=30,
-        what="the health status to become healthy",
-    )
-    assert status is True
+    running.wait_healthy()
 
 
 def test_port_variable_moves_the_server_and_its_health_check(image: str) -> None:
     container = start(image, "-e", "PORT=9000", port=9000)
     try:
         assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
-        wait_until(
-            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
-            timeout=30,
-            what="the health check to pass on port 9000",
-        )
+        container.wait_healthy()
     finally:
         remove(container)
 
@@ -96,7 +87,7 @@ def test_docker_stop_ends_it_gracefully_and_quickly(fresh: Container) -> None:
 
 
 def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
-    container = start(image, "-e", "APP_LOG_LEVEL=loud", wait_ready=False)
+    container = start(image, "-e", "APP_LOG_LEVEL=loud", wait=False)
     try:
         assert container.wait_until_exited() == 1
         logs = container.logs()
@@ -107,17 +98,6 @@ def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
         assert "Traceback" not in logs
     finally:
         remove(container)
-
-
-def _copy_build_context(destination: Path) -> None:
-    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "README.md"):
-        shutil.copy2(PROJECT_ROOT / name, destination / name)
-    for directory in ("src", "docker"):
-        shutil.copytree(
-            PROJECT_ROOT / directory,
-            destination / directory,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
 
 
 def _step_states(build_output: str) -> dict[str, str]:
@@ -138,7 +118,7 @@ def _step_states(build_output: str) -> dict[str, str]:
 def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
     image: str, tmp_path: Path
 ) -> None:
-    _copy_build_context(tmp_path)
+    copy_build_context(tmp_path)
     main = tmp_path / "src" / "app" / "main.py"
     main.write_text(main.read_text() + f"\n# rebuild marker {time.time_ns()}\n")
     result = docker(
@@ -184,3 +164,52 @@ def test_every_module_the_server_imports_has_its_bytecode(running: Container) ->
         "if getattr(m, '__cached__', None) and not os.path.exists(m.__cached__)])"
     )
     assert running.exec("python", "-c", check).stdout.strip() == "[]"
+
+
+def test_the_build_refuses_a_lock_file_that_no_longer_matches_pyproject(tmp_path: Path) -> None:
+    copy_build_context(tmp_path)
+    pyproject = tmp_path / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace("dependencies = [\n", 'dependencies = [\n    "six",\n', 1))
+    result = docker("buildx", "build", "--progress=plain", str(tmp_path), check=False, timeout=600)
+    assert result.returncode != 0
+    (failed,) = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert "uv sync --locked --no-install-project" in failed
+
+
+def test_every_compiled_extension_ships_without_its_debug_data(running: Container) -> None:
+    # A stripped extension ends with its last loaded segment: no section header table.
+    check = (
+        "import pathlib, struct\n"
+        "found = sorted(pathlib.Path('/opt/venv').rglob('*.so'))\n"
+        "print(len(found))\n"
+        "for path in found:\n"
+        "    head = path.read_bytes()[:64]\n"
+        "    if struct.unpack_from('<Q', head, 40)[0]: print(path)\n"
+    )
+    count, *unstripped = running.exec("python", "-c", check).stdout.splitlines()
+    assert int(count) > 10
+    assert unstripped == []
+
+
+def test_the_context_copy_holds_exactly_what_docker_sends(engine: None, tmp_path: Path) -> None:
+    # A Dockerfile outside the project, so that the project's .dockerignore alone decides.
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.13-slim AS listing\n"
+        "COPY . /context\n"
+        "RUN cd /context && find . -type f | cut -c3- | sort > /files\n"
+        "FROM scratch\n"
+        "COPY --from=listing /files /files\n"
+    )
+    output = tmp_path / "out"
+    docker(
+        "buildx",
+        "build",
+        "-f",
+        str(tmp_path / "Dockerfile"),
+        "--output",
+        f"type=local,dest={output}",
+        str(PROJECT_ROOT),
+        timeout=300,
+    )
+    assert (output / "files").read_text().splitlines() == context_files()

@@ -1,16 +1,17 @@
 """The image keeps the Kubernetes manifests' promises, proven with `docker run`.
 
-The docker options are derived from the rendered prod Deployment, so a change to the
-manifests' security context is tested against the real image.
+The docker options and the environment come from the rendered prod Deployment and its
+ConfigMap, so a change to the manifests is tested against the real image.
 """
 
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.container.docker import docker, remove, start
-from tests.deploy.kustomize import one, render
-from tests.support import wait_until
+from testing.docker import docker, env_options, remove, start
+from testing.wait import answers
+from tests.deploy.kustomize import Manifest, one, render
 
 
 def _docker_options(container: dict[str, Any], pod: dict[str, Any]) -> list[str]:
@@ -34,23 +35,31 @@ def _docker_options(container: dict[str, Any], pod: dict[str, Any]) -> list[str]
     return options
 
 
-def _pod() -> dict[str, Any]:
-    pod: dict[str, Any] = one(render("prod"), "Deployment")["spec"]["template"]["spec"]
+@pytest.fixture(scope="module")
+def manifests() -> list[Manifest]:
+    return render("prod")
+
+
+def _pod(manifests: list[Manifest]) -> dict[str, Any]:
+    pod: dict[str, Any] = one(manifests, "Deployment")["spec"]["template"]["spec"]
     return pod
 
 
-def test_the_server_runs_under_the_manifests_security_context(image: str) -> None:
-    pod = _pod()
+def _environment(manifests: list[Manifest]) -> list[str]:
+    data: dict[str, str] = one(manifests, "ConfigMap")["data"]
+    return env_options(data)
+
+
+def test_the_server_runs_under_the_manifests_security_context(
+    image: str, manifests: list[Manifest]
+) -> None:
+    pod = _pod(manifests)
     (app,) = pod["containers"]
-    container = start(image, *_docker_options(app, pod))
+    container = start(image, *_docker_options(app, pod), *_environment(manifests))
     try:
         response = httpx.get(f"{container.base_url}/items/5?q=somequery")
         assert response.json() == {"item_id": 5, "q": "somequery"}
-        wait_until(
-            lambda: container.inspect("{{.State.Health.Status}}") == "healthy" or None,
-            timeout=30,
-            what="the health check to pass on a read-only root",
-        )
+        container.wait_healthy()
         status = container.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
         fields = dict(line.split(":\t") for line in status.splitlines())
         assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
@@ -61,8 +70,27 @@ def test_the_server_runs_under_the_manifests_security_context(image: str) -> Non
         remove(container)
 
 
-def test_the_init_container_runs_under_the_manifests_security_context(image: str) -> None:
-    pod = _pod()
+def test_every_probe_of_the_manifest_answers_200_on_the_declared_port(
+    image: str, manifests: list[Manifest]
+) -> None:
+    pod = _pod(manifests)
+    (app,) = pod["containers"]
+    ports = {p["name"]: p["containerPort"] for p in app["ports"]}
+    container = start(image, *_docker_options(app, pod), *_environment(manifests))
+    try:
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            probe = app[kind]["httpGet"]
+            assert ports[probe["port"]] == 8000, f"{kind} probes a port the server is not on"
+            assert answers(f"{container.base_url}{probe['path']}"), kind
+    finally:
+        remove(container)
+
+
+def test_the_init_container_runs_under_the_manifests_security_context(
+    image: str, manifests: list[Manifest]
+) -> None:
+    pod = _pod(manifests)
     (init,) = pod["initContainers"]
-    result = docker("run", "--rm", *_docker_options(init, pod), image, *init["command"])
+    options = [*_docker_options(init, pod), *_environment(manifests)]
+    result = docker("run", "--rm", *options, image, *init["command"])
     assert "app.prestart: previous steps complete" in result.stderr

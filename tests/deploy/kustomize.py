@@ -1,32 +1,26 @@
 """Render the Kubernetes overlays with kustomize, as `kubectl apply -k` would."""
 
-import os
 import shutil
 import subprocess
 from typing import Any
 
-import pytest
 import yaml
 
-from tests.support import PROJECT_ROOT
+from testing.paths import PROJECT_ROOT
+from testing.require import require
 
 OVERLAYS = sorted(p.name for p in (PROJECT_ROOT / "deploy" / "k8s" / "overlays").iterdir())
 
 type Manifest = dict[str, Any]
 
 
-def require_kustomize() -> None:
-    """Skip where kustomize is not installed; fail instead when REQUIRE_KUSTOMIZE=1 (CI)."""
-    if shutil.which("kustomize") is None:
-        reason = "kustomize is not installed (apt-get install -t trixie kustomize)"
-        if os.environ.get("REQUIRE_KUSTOMIZE") == "1":
-            pytest.fail(f"REQUIRE_KUSTOMIZE=1 but {reason}")
-        pytest.skip(reason)
-
-
 def render(overlay: str) -> list[Manifest]:
     """Every object of `kustomize build deploy/k8s/overlays/OVERLAY`."""
-    require_kustomize()
+    require(
+        shutil.which("kustomize") is not None,
+        variable="REQUIRE_KUSTOMIZE",
+        reason="kustomize is not installed (apt-get install -t trixie kustomize)",
+    )
     result = subprocess.run(
         ["kustomize", "build", str(PROJECT_ROOT / "deploy" / "k8s" / "overlays" / overlay)],
         capture_output=True,

@@ -1,8 +1,8 @@
-"""The benchmark reads wrk's report exactly."""
+"""wrk's report is read exactly, and load goes to loopback only."""
 
 import pytest
 
-from benchmarks.load import parse, wrk
+from testing.wrk import parse, wrk
 
 REPORT = """Running 2s test @ http://127.0.0.1:8000/
   2 threads and 64 connections

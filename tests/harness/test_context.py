@@ -1,0 +1,56 @@
+"""The build-context copy follows `.dockerignore` as Docker does."""
+
+from pathlib import Path
+
+import pytest
+
+from testing.context import DockerIgnore, context_files, copy_build_context
+
+RULES = DockerIgnore("# only what the build reads\n*\n!src/\n!docker/*.py\n**/__pycache__\n")
+
+
+@pytest.mark.parametrize(
+    ("path", "admitted"),
+    [
+        ("README.md", False),
+        ("src/app/main.py", True),
+        ("src/app/__pycache__/main.cpython-313.pyc", False),
+        ("docker/warm_bytecode.py", True),
+        ("docker/notes.txt", False),
+        ("docker/sub/deeper.py", False),
+        (".git/config", False),
+    ],
+)
+def test_the_last_matching_pattern_decides(path: str, admitted: bool) -> None:
+    assert RULES.admits(path) is admitted
+
+
+def test_an_excluded_directory_is_entered_only_where_a_rule_may_admit_below_it() -> None:
+    assert RULES.may_admit_below("src")
+    assert RULES.may_admit_below("docker")
+    assert not RULES.may_admit_below(".venv")
+
+
+def test_the_copy_holds_what_docker_sends_and_the_files_docker_always_reads(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "project").mkdir()
+    root = tmp_path / "project"
+    for name, text in {
+        ".dockerignore": "*\n!pyproject.toml\n!src/\n**/*.pyc\n",
+        "Dockerfile": "FROM scratch\n",
+        "pyproject.toml": "",
+        "src/app/main.py": "",
+        "src/app/main.pyc": "",
+        "tests/test_x.py": "",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    assert context_files(root) == ["pyproject.toml", "src/app/main.py"]
+    copy_build_context(tmp_path / "copy", root)
+    copied = sorted(
+        p.relative_to(tmp_path / "copy").as_posix()
+        for p in (tmp_path / "copy").rglob("*")
+        if p.is_file()
+    )
+    assert copied == [".dockerignore", "Dockerfile", "pyproject.toml", "src/app/main.py"]
