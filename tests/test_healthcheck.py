@@ -43,6 +43,11 @@ def test_healthy_when_readiness_answers_200(serve: Serve) -> None:
     assert healthcheck.main() == 0
 
 
+def test_unhealthy_when_readiness_answers_any_other_success(serve: Serve) -> None:
+    serve(204)
+    assert healthcheck.main() == 1
+
+
 def test_unhealthy_when_readiness_answers_503(
     serve: Serve, capsys: pytest.CaptureFixture[str]
 ) -> None:

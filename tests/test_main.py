@@ -171,3 +171,11 @@ def test_the_module_offers_no_other_attribute_lazily() -> None:
 def test_the_app_is_listed_for_the_clis_discovery_by_path() -> None:
     assert "app" in dir(main)
     assert "create_app" in dir(main)
+
+
+def test_app_lines_follow_stderr_when_it_is_replaced(capsys: pytest.CaptureFixture[str]) -> None:
+    with TestClient(create_app(Settings())):
+        pass
+    assert capsys.readouterr().err == (
+        "INFO:     app.lifespan: startup complete\nINFO:     app.lifespan: shutdown complete\n"
+    )

@@ -1,6 +1,7 @@
 """The previous steps: settings, TCP dependencies, project steps, then the server."""
 
 import errno
+import logging
 import os
 import socket
 import subprocess
@@ -172,9 +173,10 @@ def test_arguments_without_the_separator_are_a_usage_error() -> None:
     assert result.stderr == "usage: python -m app.prestart [-- COMMAND [ARG...]]\n"
 
 
-def test_main_alone_runs_the_steps_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_alone_runs_the_steps_and_exits_0(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="app.prestart")
     assert prestart.main([]) == 0
-    assert capsys.readouterr().err == ""
+    assert [r.getMessage() for r in caplog.records] == ["previous steps complete"]
 
 
 def test_main_reports_an_unreachable_dependency_in_one_line(
@@ -194,8 +196,8 @@ def test_main_reports_an_unreachable_dependency_in_one_line(
 
 def test_main_answers_a_missing_command_with_127(capsys: pytest.CaptureFixture[str]) -> None:
     assert prestart.main(["--", "no-such-server"]) == 127
-    assert capsys.readouterr().err == (
-        f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}\n"
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}"
     )
 
 
@@ -205,3 +207,80 @@ def test_main_refuses_arguments_before_the_separator(
 ) -> None:
     assert prestart.main(args) == 2
     assert capsys.readouterr().err == "usage: python -m app.prestart [-- COMMAND [ARG...]]\n"
+
+
+@pytest.fixture
+def hanging() -> Iterator[Endpoint]:
+    """An endpoint whose connection attempts hang: a listener with a full backlog."""
+    with socket.socket() as server, socket.socket() as queued:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        queued.connect(server.getsockname())
+        yield Endpoint(host="127.0.0.1", port=server.getsockname()[1])
+
+
+def test_a_hanging_connection_attempt_does_not_outlast_the_timeout(hanging: Endpoint) -> None:
+    started = time.monotonic()
+    with pytest.raises(prestart.PrestartError) as caught:
+        prestart.wait_for([hanging], timeout=0.5)
+    assert time.monotonic() - started < 1.0
+    assert isinstance(caught.value.__cause__, TimeoutError)
+
+
+def test_waiting_gives_up_rather_than_retry_past_the_deadline() -> None:
+    with closed_port() as port:
+        started = time.monotonic()
+        with pytest.raises(prestart.PrestartError):
+            prestart.wait_for([Endpoint(host="127.0.0.1", port=port)], timeout=1)
+    # Attempts every 0.5 s; the one that would end after the deadline is not made.
+    assert time.monotonic() - started < 1.4
+
+
+def test_every_endpoint_is_waited_for_not_only_the_first(listening: Endpoint) -> None:
+    with closed_port() as port, pytest.raises(prestart.PrestartError):
+        prestart.wait_for([listening, Endpoint(host="127.0.0.1", port=port)], timeout=0.5)
+
+
+def test_each_endpoint_that_answers_is_logged(
+    listening: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.prestart")
+    prestart.wait_for([listening], timeout=5)
+    assert [r.getMessage() for r in caplog.records] == [f"{listening} accepts connections"]
+
+
+def test_each_step_is_logged_and_given_the_settings(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    given: list[Settings] = []
+
+    def migrate(settings: Settings) -> None:
+        given.append(settings)
+
+    monkeypatch.setattr(prestart, "STEPS", (migrate,))
+    caplog.set_level(logging.INFO, logger="app.prestart")
+    settings = Settings()
+    prestart.run(settings)
+    assert given == [settings]
+    assert given[0] is settings
+    assert [r.getMessage() for r in caplog.records] == [
+        "running migrate",
+        "previous steps complete",
+    ]
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["prestart"], 0), (["prestart", "fastapi"], 2)])
+def test_main_reads_its_arguments_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], code: int
+) -> None:
+    monkeypatch.setattr(sys, "argv", argv)
+    assert prestart.main() == code
+
+
+def test_main_replaces_itself_with_the_whole_command_after_the_separator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    executed: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(os, "execvp", lambda file, args: executed.append((file, args)))
+    prestart.main(["--", "fastapi", "run", "--entrypoint", "app.main:app"])
+    assert executed == [("fastapi", ["fastapi", "run", "--entrypoint", "app.main:app"])]

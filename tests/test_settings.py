@@ -24,6 +24,17 @@ def test_log_level_is_case_insensitive() -> None:
     assert Settings(log_level="DEBUG").log_level == "debug"
 
 
+def test_a_log_level_that_is_not_text_is_refused_as_a_setting_error() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings.model_validate({"log_level": 10})
+    assert [e["type"] for e in caught.value.errors()] == ["literal_error"]
+
+
+def test_wait_for_takes_an_ipv6_host_up_to_its_last_colon() -> None:
+    (endpoint,) = Settings.model_validate({"wait_for": "::1:5432"}).wait_for
+    assert (endpoint.host, endpoint.port) == ("::1", 5432)
+
+
 # One invalid value for every setting and pydantic's error type for it: a new setting
 # without a row here fails the test below.
 INVALID = {

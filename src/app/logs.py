@@ -2,8 +2,18 @@
 
 import logging
 import sys
+from typing import TextIO
 
 from app.settings import LogLevel
+
+
+class _CurrentStderr(logging.StreamHandler[TextIO]):
+    """Write to whatever sys.stderr is when a line is logged, not when the handler was made:
+    a process that swaps its stderr (a test runner capturing output) keeps its lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 class _UvicornStyleFormatter(logging.Formatter):
@@ -21,7 +31,7 @@ def configure_logging(level: LogLevel, *, access_log: bool = True) -> None:
     logger.setLevel(numeric)
     # Idempotent: a second app in the same process (tests) must not double every line.
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderr()
         handler.setFormatter(_UvicornStyleFormatter())
         logger.addHandler(handler)
     # One knob for all logs: APP_LOG_LEVEL=warning also quiets uvicorn's access lines.
