@@ -113,10 +113,15 @@ def copy_build_context(destination: Path, root: Path = PROJECT_ROOT) -> None:
         shutil.copy2(root / name, destination / name)
 
 
-def copy_tracked(destination: Path, root: Path = PROJECT_ROOT) -> None:
-    """Every file git tracks in `root`, as it is in the working tree."""
+def copy_project(destination: Path, root: Path = PROJECT_ROOT) -> None:
+    """The project's files as they are in the working tree: those git tracks and those it
+    would (not ignored)."""
     listing = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True, timeout=60
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=60,
     ).stdout.decode()
     for name in filter(None, listing.split("\0")):
         if (root / name).is_file():

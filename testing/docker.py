@@ -49,7 +49,7 @@ class Container:
     def wait_until_exited(self, timeout: float = 30) -> int:
         """Poll until the container has exited; its exit code."""
         wait_until(
-            lambda: self.inspect("{{.State.Status}}") == "exited" or None,
+            lambda: self.inspect("{{.State.Status}}") == "exited",
             timeout=timeout,
             what=f"container {self.id[:12]} to exit",
         )

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from testing.compose import Stack
-from testing.context import copy_tracked
+from testing.context import copy_project
 from testing.wait import wait_until
 
 DEV_FILES = ("compose.yaml", "compose.dev.yaml")
@@ -25,7 +25,7 @@ def _greeting(url: str) -> str | None:
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """The tracked files of the project, so that a test may edit them."""
-    copy_tracked(tmp_path)
+    copy_project(tmp_path)
     return tmp_path
 
 

@@ -57,6 +57,11 @@ def test_image_ships_no_source_tree_or_lock_file(running: Container) -> None:
     assert listing.stdout == ""
 
 
+def test_the_service_cannot_change_its_own_code(running: Container) -> None:
+    result = running.exec("touch", "/opt/venv/lib/python3.13/site-packages/app/main.py")
+    assert result.returncode != 0
+
+
 def test_project_is_installed_as_a_package_not_a_link(running: Container) -> None:
     where = running.exec("python", "-c", "import app; print(app.__file__)").stdout.strip()
     assert where == "/opt/venv/lib/python3.13/site-packages/app/__init__.py"

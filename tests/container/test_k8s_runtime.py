@@ -4,12 +4,13 @@ The docker options and the environment come from the rendered prod Deployment an
 ConfigMap, so a change to the manifests is tested against the real image.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from testing.docker import docker, env_options, remove, start
+from testing.docker import Container, docker, env_options, remove, start
 from testing.wait import answers
 from tests.deploy.kustomize import Manifest, one, render
 
@@ -50,40 +51,41 @@ def _environment(manifests: list[Manifest]) -> list[str]:
     return env_options(data)
 
 
-def test_the_server_runs_under_the_manifests_security_context(
-    image: str, manifests: list[Manifest]
-) -> None:
+@pytest.fixture
+def deployed(image: str, manifests: list[Manifest]) -> Iterator[Container]:
+    """The app container as the prod Deployment runs it: its security context, volumes,
+    memory limit and ConfigMap."""
     pod = _pod(manifests)
     (app,) = pod["containers"]
     container = start(image, *_docker_options(app, pod), *_environment(manifests))
-    try:
-        response = httpx.get(f"{container.base_url}/items/5?q=somequery")
-        assert response.json() == {"item_id": 5, "q": "somequery"}
-        container.wait_healthy()
-        status = container.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
-        fields = dict(line.split(":\t") for line in status.splitlines())
-        assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
-        assert container.exec("touch", "/opt/venv/x").returncode != 0
-        docker("stop", container.id)
-        assert container.inspect("{{.State.ExitCode}}") == "0"
-    finally:
-        remove(container)
+    yield container
+    remove(container)
+
+
+def test_the_server_runs_under_the_manifests_security_context(deployed: Container) -> None:
+    response = httpx.get(f"{deployed.base_url}/items/5?q=somequery")
+    assert response.json() == {"item_id": 5, "q": "somequery"}
+    deployed.wait_healthy()
+    status = deployed.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
+    fields = dict(line.split(":\t") for line in status.splitlines())
+    assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
+    assert deployed.exec("id", "-u").stdout.strip() != "0"
+    # Nothing but the in-memory /tmp is writable, not even the world-writable /var/tmp.
+    assert deployed.exec("touch", "/var/tmp/x").returncode != 0  # noqa: S108
+    assert deployed.exec("touch", "/tmp/x").returncode == 0  # noqa: S108
+    docker("stop", deployed.id)
+    assert deployed.inspect("{{.State.ExitCode}}") == "0"
 
 
 def test_every_probe_of_the_manifest_answers_200_on_the_declared_port(
-    image: str, manifests: list[Manifest]
+    deployed: Container, manifests: list[Manifest]
 ) -> None:
-    pod = _pod(manifests)
-    (app,) = pod["containers"]
+    (app,) = _pod(manifests)["containers"]
     ports = {p["name"]: p["containerPort"] for p in app["ports"]}
-    container = start(image, *_docker_options(app, pod), *_environment(manifests))
-    try:
-        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
-            probe = app[kind]["httpGet"]
-            assert ports[probe["port"]] == 8000, f"{kind} probes a port the server is not on"
-            assert answers(f"{container.base_url}{probe['path']}"), kind
-    finally:
-        remove(container)
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = app[kind]["httpGet"]
+        assert ports[probe["port"]] == 8000, f"{kind} probes a port the server is not on"
+        assert answers(f"{deployed.base_url}{probe['path']}"), kind
 
 
 def test_the_init_container_runs_under_the_manifests_security_context(

@@ -1,0 +1,331 @@
+"""Mutations of the deployment files, each with the test that must fail when it is made.
+
+    uv run python -m testing.deploy_mutations            (scripts/mutate-deploy)
+    uv run python -m testing.deploy_mutations --table    (the README's table)
+    uv run python -m testing.deploy_mutations 3 7        (only those rows)
+
+Each mutation is made in a throw-away copy of the project, and the named test is run there
+with Docker, kustomize and the rest required: the mutation is caught when the test fails.
+First, the named tests run once on the unchanged copy, so that a failure means the change.
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from testing.context import copy_project
+from testing.environ import clean_environ
+
+
+@dataclass(frozen=True)
+class Mutation:
+    file: str
+    what: str
+    original: str
+    replacement: str
+    test: str
+
+    def apply(self, root: Path) -> None:
+        """Make the change in the copy at `root`; refuse if the original is not there once."""
+        path = root / self.file
+        text = path.read_text()
+        if text.count(self.original) != 1:
+            msg = f"{self.file}: the original text of '{self.what}' is not there exactly once"
+            raise ValueError(msg)
+        path.write_text(text.replace(self.original, self.replacement))
+
+
+IMAGE = "tests/container/test_image.py"
+RUNTIME = "tests/container/test_runtime.py"
+COMPOSE = "tests/container/test_compose.py"
+K8S_RUNTIME = "tests/container/test_k8s_runtime.py"
+K8S = "tests/deploy/test_k8s.py"
+
+MUTATIONS = (
+    Mutation(
+        "Dockerfile",
+        "`uv sync --locked`: a stale lock file fails the build",
+        "uv sync --locked --no-install-project",
+        "uv sync --no-install-project",
+        f"{IMAGE}::test_the_build_refuses_a_lock_file_that_no_longer_matches_pyproject",
+    ),
+    Mutation(
+        "Dockerfile",
+        "the compiled extensions are stripped",
+        "    && python3 /tmp/docker/strip_extensions.py /opt/venv \\\n",
+        "",
+        f"{IMAGE}::test_every_compiled_extension_ships_without_its_debug_data",
+    ),
+    Mutation(
+        "Dockerfile",
+        "development-only packages are left out of the runtime venv",
+        'ARG DEV_ONLY_PACKAGES="fastapi-cloud-cli',
+        'ARG DEV_ONLY_PACKAGES="',
+        f"{IMAGE}::test_packages_the_server_never_imports_are_left_out[fastapi_cloud_cli]",
+    ),
+    Mutation(
+        "Dockerfile",
+        "the venv is owned by root, not by the service",
+        "COPY --from=builder /opt/venv /opt/venv",
+        "COPY --from=builder --chown=10001:10001 /opt/venv /opt/venv",
+        f"{IMAGE}::test_the_service_cannot_change_its_own_code",
+    ),
+    Mutation(
+        "Dockerfile",
+        "the server runs as the fixed non-root user",
+        "# Every process from here on runs as the unprivileged user.\nUSER 10001:10001",
+        "# Every process from here on runs as the unprivileged user.\nUSER 0:0",
+        f"{IMAGE}::test_server_runs_as_the_fixed_non_root_user",
+    ),
+    Mutation(
+        "Dockerfile",
+        "no `FORWARDED_ALLOW_IPS` in the image: uvicorn trusts loopback only",
+        "    PYTHONUNBUFFERED=1\n",
+        "    PYTHONUNBUFFERED=1 \\\n    FORWARDED_ALLOW_IPS=*\n",
+        f"{RUNTIME}::test_forged_forwarded_headers_from_an_untrusted_address_are_ignored[image]",
+    ),
+    Mutation(
+        "Dockerfile",
+        "`HEALTHCHECK` on readiness",
+        "HEALTHCHECK --interval=30s",
+        "# HEALTHCHECK --interval=30s",
+        f"{IMAGE}::test_container_becomes_healthy",
+    ),
+    Mutation(
+        "Dockerfile",
+        "exec-form `CMD`: the server is PID 1 and gets SIGTERM",
+        'CMD ["fastapi", "run", "--entrypoint", "app.main:app"]',
+        "CMD fastapi run --entrypoint app.main:app",
+        f"{IMAGE}::test_docker_stop_ends_it_gracefully_and_quickly",
+    ),
+    Mutation(
+        "compose.yaml",
+        "`FORWARDED_ALLOW_IPS`: the proxy's subnet only",
+        "FORWARDED_ALLOW_IPS: ${PROXY_SUBNET:-10.213.0.0/24}",
+        'FORWARDED_ALLOW_IPS: "*"',
+        f"{RUNTIME}::test_forged_forwarded_headers_from_an_untrusted_address_are_ignored[compose]",
+    ),
+    Mutation(
+        "compose.yaml",
+        "`APP_ACCESS_LOG` off behind the proxy",
+        "APP_ACCESS_LOG: ${APP_ACCESS_LOG:-false}",
+        "APP_ACCESS_LOG: ${APP_ACCESS_LOG:-true}",
+        f"{RUNTIME}::test_access_lines_are_written_only_where_nothing_in_front_logs_requests"
+        "[compose]",
+    ),
+    Mutation(
+        "compose.yaml",
+        "`restart: unless-stopped` on the app",
+        "    restart: unless-stopped\n    healthcheck:",
+        "    healthcheck:",
+        f"{COMPOSE}::test_the_restart_policy_brings_back_a_server_that_exits",
+    ),
+    Mutation(
+        "compose.yaml",
+        "`stop_grace_period: 20s`",
+        "    stop_grace_period: 20s\n",
+        "",
+        f"{COMPOSE}::test_a_request_in_flight_finishes_within_the_stop_grace_period",
+    ),
+    Mutation(
+        "compose.yaml",
+        "the app starts only after the previous steps succeeded",
+        "condition: service_completed_successfully",
+        "condition: service_started",
+        f"{COMPOSE}::test_a_failing_previous_step_keeps_the_app_from_starting",
+    ),
+    Mutation(
+        "compose.yaml",
+        "the memory limit",
+        "memory: ${APP_MEMORY_LIMIT:-128M}",
+        "memory: ${APP_MEMORY_LIMIT:-64M}",
+        f"{RUNTIME}::test_under_load_the_server_peaks_below_half_the_compose_memory_limit",
+    ),
+    Mutation(
+        "compose.yaml",
+        "only the proxy publishes ports",
+        "    stop_grace_period: 20s\n",
+        '    stop_grace_period: 20s\n    ports: ["127.0.0.1::8000"]\n',
+        f"{COMPOSE}::test_only_the_proxy_publishes_ports",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "`read_header 10s`: slow clients are cut off",
+        "read_header 10s",
+        "read_header 60s",
+        f"{COMPOSE}::test_the_proxy_cuts_off_a_client_that_trickles_its_headers",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "`max_header_size 16KiB`",
+        "\t\tmax_header_size 16KiB\n",
+        "",
+        f"{COMPOSE}::test_the_proxy_refuses_oversized_headers_itself",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "`lb_try_duration 10s`: a request is retried on another replica",
+        "\t\tlb_try_duration 10s\n",
+        "",
+        f"{COMPOSE}::test_a_rolling_restart_under_load_loses_no_request",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "`log`: the proxy writes the access lines",
+        "\tlog\n",
+        "",
+        f"{COMPOSE}::test_the_app_writes_no_access_line_behind_the_proxy",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "nothing is served outside the path prefix",
+        '\t\trespond "Not Found" 404\n',
+        "\t\timport upstream\n",
+        f"{COMPOSE}::test_the_stack_serves_under_a_path_prefix_with_working_docs",
+    ),
+    Mutation(
+        "deploy/k8s/base/kustomization.yaml",
+        "`FORWARDED_ALLOW_IPS`: the pod CIDR only",
+        "- FORWARDED_ALLOW_IPS=10.244.0.0/16",
+        "- FORWARDED_ALLOW_IPS=0.0.0.0/0",
+        f"{RUNTIME}::test_forged_forwarded_headers_from_an_untrusted_address_are_ignored[k8s-prod]",
+    ),
+    Mutation(
+        "deploy/k8s/base/kustomization.yaml",
+        "`APP_ACCESS_LOG=false` behind the ingress",
+        "- APP_ACCESS_LOG=false",
+        "- APP_ACCESS_LOG=true",
+        f"{RUNTIME}::test_access_lines_are_written_only_where_nothing_in_front_logs_requests"
+        "[k8s-prod]",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`readOnlyRootFilesystem: true`",
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+        f"{K8S_RUNTIME}::test_the_server_runs_under_the_manifests_security_context",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`allowPrivilegeEscalation: false`",
+        "allowPrivilegeEscalation: false",
+        "allowPrivilegeEscalation: true",
+        f"{K8S_RUNTIME}::test_the_server_runs_under_the_manifests_security_context",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`capabilities: drop: [ALL]`",
+        'drop: ["ALL"]',
+        'drop: ["NET_RAW"]',
+        f"{K8S_RUNTIME}::test_the_server_runs_under_the_manifests_security_context",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "the containers' user is not root",
+        "            runAsUser: 10001\n            runAsGroup: 10001\n            capabilities:",
+        "            runAsUser: 0\n            runAsGroup: 10001\n            capabilities:",
+        f"{K8S_RUNTIME}::test_the_server_runs_under_the_manifests_security_context",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "the readiness probe's path",
+        "          readinessProbe:\n            httpGet:\n              path: /health/ready",
+        "          readinessProbe:\n            httpGet:\n              path: /ready",
+        f"{K8S_RUNTIME}::test_every_probe_of_the_manifest_answers_200_on_the_declared_port",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`terminationGracePeriodSeconds` covers preStop and the request budget",
+        "terminationGracePeriodSeconds: 30",
+        "terminationGracePeriodSeconds: 10",
+        f"{K8S}::test_the_grace_period_covers_the_drain_delay_and_composes_request_budget[prod]",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "the memory limit, equal to compose's",
+        '            limits:\n              cpu: "1"\n              memory: 128Mi\n'
+        "          securityContext: *restricted",
+        '            limits:\n              cpu: "1"\n              memory: 256Mi\n'
+        "          securityContext: *restricted",
+        f"{K8S}::test_memory_matches_the_compose_figures[prod]",
+    ),
+)
+
+
+def table() -> str:
+    """The README's table: each line that matters and the test that fails without it."""
+    rows = [
+        "| # | file | what the line ensures | mutation | test that fails |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for number, m in enumerate(MUTATIONS, start=1):
+        change = "removed" if not m.replacement.strip() else f"`{_one_line(m.replacement)}`"
+        name = m.test.split("::", 1)[1]
+        rows.append(f"| {number} | `{m.file}` | {m.what} | {change} | `{name}` |")
+    return "\n".join(rows)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return " / ".join(lines).replace("|", "\\|")
+
+
+def _pytest(root: Path, *tests: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **clean_environ(),
+        "REQUIRE_DOCKER": "1",
+        "REQUIRE_KUSTOMIZE": "1",
+        "REQUIRE_CHROMIUM": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=root,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Mutate the deployment files; run the tests.")
+    parser.add_argument("rows", nargs="*", type=int, help="only these rows (1-based)")
+    parser.add_argument("--table", action="store_true", help="print the README's table")
+    args = parser.parse_args()
+    if args.table:
+        print(table())
+        return 0
+    chosen = [(n, MUTATIONS[n - 1]) for n in args.rows] or list(enumerate(MUTATIONS, start=1))
+    with tempfile.TemporaryDirectory() as directory:
+        baseline = Path(directory) / "baseline"
+        copy_project(baseline)
+        unchanged = _pytest(baseline, *sorted({m.test for _, m in chosen}))
+        if unchanged.returncode != 0:
+            print(f"the named tests fail without any mutation:\n{unchanged.stdout[-3000:]}")
+            return 1
+        survivors = []
+        for number, mutation in chosen:
+            copy = Path(directory) / f"mutation-{number}"
+            copy_project(copy)
+            mutation.apply(copy)
+            started = time.monotonic()
+            result = _pytest(copy, mutation.test)
+            # pytest exits 1 when a test failed: anything else is not a catch.
+            caught = result.returncode == 1
+            seconds = time.monotonic() - started
+            verdict = "caught" if caught else f"NOT caught (pytest exit {result.returncode})"
+            print(f"{number:2} {mutation.file}: {mutation.what}: {verdict} ({seconds:.0f} s)")
+            if not caught:
+                survivors.append(number)
+                print(result.stdout[-2000:])
+    print(f"{len(chosen) - len(survivors)} of {len(chosen)} mutations caught")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
