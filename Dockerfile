@@ -23,13 +23,13 @@ WORKDIR /src
 ARG DEV_ONLY_PACKAGES="fastapi-cloud-cli agent-detector detect-installer fastar rignore \
 sentry-sdk httpx httpcore httpx2 httpcore2 truststore"
 # email-validator (and its dnspython) serve Pydantic's EmailStr, which no model here
-# declares; installed, FastAPI imports it on every start (17 ms, by python -X importtime).
+# declares; installed, FastAPI imports it on every start (the README has the cost).
 # A model that declares EmailStr fails at import without it (a unit test says so first):
 # remove both names from this list then.
 ARG UNUSED_PACKAGES="email-validator dnspython"
 # Dependencies alone, from the lock file: this layer is reused until pyproject.toml or
 # uv.lock change. --locked fails the build when the lock is stale. Then the compiled
-# extensions lose the debug data the server never reads (uvloop's alone is 14 MB), and
+# extensions lose the debug data the server never reads (most of their size), and
 # the modules a running server imports get their bytecode, so it starts without compiling.
 # The $(for ...) output is split into words on purpose: a flag and a name per package
 # (and nothing at all for an empty list).
