@@ -36,7 +36,8 @@ def image(engine: None) -> Iterator[str]:
     tag = image_tag()
     docker("buildx", "build", "--load", "-t", tag, str(PROJECT_ROOT), timeout=900)
     yield tag
-    docker("image", "rm", tag, check=False)
+    # Untagged even where a stopped container (a Swarm task's history) still refers to it.
+    docker("image", "rm", "--force", tag, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,157 @@
+"""Swarm mode, for real on a one-node swarm: deploy/swarm/deploy runs compose.yaml with
+deploy/swarm/stack.yaml; through the proxy, updates roll without losing a request, a bad
+version is rolled back, and a killed replica is replaced."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from testing.docker import docker
+from testing.wait import wait_until
+from tests.container.swarm import Load, SwarmStack, swarm_mode
+
+
+@pytest.fixture(scope="module")
+def stack(image: str) -> Iterator[SwarmStack]:
+    """The stack as deploy/swarm/deploy runs it, its docs secret set to false."""
+    with swarm_mode():
+        stack = SwarmStack()
+        stack.create_secret("false")
+        try:
+            stack.deploy(image)
+            stack.wait_serving()
+            yield stack
+        finally:
+            stack.remove()
+
+
+@pytest.fixture(scope="module")
+def client(stack: SwarmStack) -> Iterator[httpx.Client]:
+    with stack.proxy_client() as client:
+        yield client
+
+
+def _report(what: str, load: Load) -> None:
+    print(f"swarm {what}: {len(load.outcomes)} requests, {len(load.failures)} failed")  # noqa: T201
+
+
+def test_the_contract_is_served_over_https_by_both_replicas(
+    stack: SwarmStack, client: httpx.Client
+) -> None:
+    assert client.get("/items/5?q=somequery").json() == {"item_id": 5, "q": "somequery"}
+    # The app's name resolves to every replica (dnsrr); each answers on the overlay network.
+    (proxy,) = stack.containers("proxy")
+    (first, *_) = stack.containers("app")
+    lookup = "import socket; print(*sorted(socket.gethostbyname_ex('app')[2]))"
+    addresses = docker("exec", first, "python", "-c", lookup).stdout.split()
+    assert len(addresses) == 2
+    for address in addresses:
+        url = f"http://{address}:8000/items/5?q=replica"
+        body = docker("exec", proxy, "wget", "-qO-", url).stdout
+        assert body == '{"item_id":5,"q":"replica"}'
+
+
+def test_a_secret_reaches_the_setting(stack: SwarmStack, client: httpx.Client) -> None:
+    # The stack's secret says APP_DOCS_ENABLED=false: no docs, the API as ever.
+    assert client.get("/docs").status_code == 404
+    assert client.get("/").json() == {"Hello": "World"}
+    for container in stack.containers("app"):
+        mounted = docker("exec", container, "cat", "/run/secrets/APP_DOCS_ENABLED").stdout
+        assert mounted == "false"
+
+
+def test_a_rolling_update_to_a_new_tag_loses_no_request(
+    stack: SwarmStack, image: str, tmp_path: Path
+) -> None:
+    new = stack.build_variant(
+        image, f"{image}-v2", tmp_path, "LABEL org.opencontainers.image.version=v2"
+    )
+    try:
+        with Load(stack).running() as load:
+            stack.deploy(new)
+            wait_until(
+                lambda: stack.update_state("app") == "completed",
+                timeout=180,
+                what="the update to complete",
+            )
+            stack.wait_serving()
+        _report("rolling update", load)
+        assert len(load.outcomes) > 100
+        assert load.failures == []
+        assert {task["Image"] for task in stack.running("app")} == {new}
+    finally:
+        stack.deploy(image)
+        stack.wait_serving()
+
+
+def test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request(
+    stack: SwarmStack, image: str, tmp_path: Path
+) -> None:
+    unhealthy = stack.build_variant(
+        image,
+        f"{image}-unhealthy",
+        tmp_path,
+        "USER 0",
+        "RUN printf 'raise SystemExit(1)\\n' "
+        "> /opt/venv/lib/python3.13/site-packages/app/healthcheck.py",
+        "USER 10001:10001",
+    )
+    try:
+        with Load(stack).running() as load:
+            stack.deploy(unhealthy)
+            wait_until(
+                lambda: stack.update_state("app") == "rollback_completed",
+                timeout=240,
+                what="the update to be rolled back",
+            )
+            stack.wait_serving()
+        _report("failed update, rolled back", load)
+        assert len(load.outcomes) > 100
+        assert load.failures == []
+        assert {task["Image"] for task in stack.running("app")} == {image}
+    finally:
+        stack.deploy(image)
+        stack.wait_serving()
+
+
+def test_a_failing_previous_step_keeps_the_new_version_from_serving(
+    stack: SwarmStack, image: str, client: httpx.Client
+) -> None:
+    # The one override: a dependency the new version waits for and never gets.
+    try:
+        with Load(stack).running() as load:
+            stack.deploy(image, APP_WAIT_FOR="127.0.0.1:9", APP_WAIT_TIMEOUT="1")
+            wait_until(
+                lambda: stack.update_state("app") == "rollback_completed",
+                timeout=180,
+                what="the update to be rolled back",
+            )
+            stack.wait_serving()
+        _report("failing previous step, rolled back", load)
+        assert load.failures == []
+        environments = [
+            docker("exec", c, "printenv", "APP_WAIT_FOR").stdout.strip()
+            for c in stack.containers("app")
+        ]
+        assert environments == ["", ""]
+    finally:
+        stack.deploy(image)
+        stack.wait_serving()
+
+
+def test_a_killed_replica_is_replaced_and_the_service_converges(
+    stack: SwarmStack, client: httpx.Client
+) -> None:
+    victim = stack.containers("app")[0]
+    with Load(stack).running() as load:
+        docker("kill", "--signal", "KILL", victim)
+        wait_until(
+            lambda: victim not in stack.containers("app") and len(stack.containers("app")) == 2,
+            timeout=60,
+            what="a replacement replica",
+        )
+        stack.wait_serving()
+    _report("replica killed", load)
+    assert client.get("/").json() == {"Hello": "World"}
