@@ -44,6 +44,7 @@ RUNTIME = "tests/container/test_runtime.py"
 COMPOSE = "tests/container/test_compose.py"
 K8S_RUNTIME = "tests/container/test_k8s_runtime.py"
 K8S = "tests/deploy/test_k8s.py"
+SWARM = "tests/container/test_swarm.py"
 
 MUTATIONS = (
     Mutation(
@@ -161,13 +162,6 @@ MUTATIONS = (
     ),
     Mutation(
         "deploy/caddy/Caddyfile",
-        "`max_header_size 16KiB`",
-        "\t\tmax_header_size 16KiB\n",
-        "",
-        f"{COMPOSE}::test_the_proxy_refuses_oversized_headers_itself",
-    ),
-    Mutation(
-        "deploy/caddy/Caddyfile",
         "`lb_try_duration 10s`: a request is retried on another replica",
         "\t\tlb_try_duration 10s\n",
         "",
@@ -186,6 +180,28 @@ MUTATIONS = (
         '\t\trespond "Not Found" 404\n',
         "\t\timport upstream\n",
         f"{COMPOSE}::test_the_stack_serves_under_a_path_prefix_with_working_docs",
+    ),
+    Mutation(
+        "deploy/swarm/stack.yaml",
+        "`failure_action: rollback`: a failed update rolls back by itself",
+        "        failure_action: rollback\n",
+        "        failure_action: pause\n",
+        f"{SWARM}::test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request",
+    ),
+    Mutation(
+        "deploy/swarm/stack.yaml",
+        "each task runs the previous steps before its server",
+        '    command: ["python", "-m", "app.prestart", "--", "fastapi", "run", "--entrypoint", '
+        '"app.main:app"]\n',
+        "",
+        f"{SWARM}::test_a_failing_previous_step_keeps_the_new_version_from_serving",
+    ),
+    Mutation(
+        "deploy/swarm/stack.yaml",
+        "the secret, not compose's variable, sets `APP_DOCS_ENABLED`",
+        "      APP_DOCS_ENABLED: !reset null\n",
+        "      APP_LOG_LEVEL: info\n",
+        f"{SWARM}::test_a_secret_reaches_the_setting",
     ),
     Mutation(
         "deploy/k8s/base/kustomization.yaml",

@@ -21,8 +21,10 @@ def _docker_options(container: dict[str, Any], pod: dict[str, Any]) -> list[str]
     options = ["--user", f"{context['runAsUser']}:{context['runAsGroup']}"]
     if context["readOnlyRootFilesystem"]:
         options.append("--read-only")
-    if context["capabilities"]["drop"] == ["ALL"]:
-        options += ["--cap-drop", "ALL"]
+    for capability in context["capabilities"].get("drop", []):
+        options += ["--cap-drop", capability]
+    for capability in context["capabilities"].get("add", []):
+        options += ["--cap-add", capability]
     if context["allowPrivilegeEscalation"] is False:
         options += ["--security-opt", "no-new-privileges"]
     memory_volumes = {
@@ -66,9 +68,10 @@ def test_the_server_runs_under_the_manifests_security_context(deployed: Containe
     response = httpx.get(f"{deployed.base_url}/items/5?q=somequery")
     assert response.json() == {"item_id": 5, "q": "somequery"}
     deployed.wait_healthy()
-    status = deployed.exec("grep", "-E", "^(CapEff|NoNewPrivs)", "/proc/1/status").stdout
+    # No capability now, none it could ever regain (the bounding set), no setuid gains.
+    status = deployed.exec("grep", "-E", "^(CapEff|CapBnd|NoNewPrivs)", "/proc/1/status").stdout
     fields = dict(line.split(":\t") for line in status.splitlines())
-    assert fields == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
+    assert fields == {"CapEff": "0" * 16, "CapBnd": "0" * 16, "NoNewPrivs": "1"}
     assert deployed.exec("id", "-u").stdout.strip() != "0"
     # Nothing but the in-memory /tmp is writable, not even the world-writable /var/tmp.
     assert deployed.exec("touch", "/var/tmp/x").returncode != 0  # noqa: S108
