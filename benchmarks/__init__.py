@@ -1,1 +1,1 @@
-"""Measurements of the image: memory per worker (and, later, the side-by-side benchmark)."""
+"""Measurements that print numbers: the side-by-side benchmark and memory per worker."""
