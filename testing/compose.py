@@ -14,7 +14,6 @@ import httpx
 from testing.docker import docker
 from testing.environ import clean_environ
 from testing.paths import PROJECT_ROOT, run_id
-from testing.wait import wait_until
 
 CADDY_ROOT_CERT = "/data/caddy/pki/authorities/local/root.crt"
 
@@ -98,25 +97,10 @@ class Stack:
         return result
 
     def up(self, *args: str) -> None:
-        """Build, start and wait for health; then for the proxy to serve HTTPS."""
+        """Build, start and wait until every service is healthy: the proxy serves HTTPS."""
         result = self.up_attempt("--wait-timeout", "120", *args)
         if result.returncode != 0:
             raise AssertionError(f"docker compose up exited {result.returncode}:\n{result.stderr}")
-        # The proxy has no health check of its own, and it issues its certificate after
-        # starting: poll it through the whole path.
-        prefix = self.env.get("APP_ROOT_PATH", "")
-        wait_until(
-            lambda: self._proxy_serves(f"{prefix}/health/ready"),
-            timeout=60,
-            what="the proxy to serve HTTPS",
-        )
-
-    def _proxy_serves(self, path: str) -> bool:
-        try:
-            with self.proxy_client() as client:
-                return client.get(path).status_code == 200
-        except (httpx.TransportError, AssertionError, ssl.SSLError):
-            return False
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)

@@ -154,6 +154,13 @@ MUTATIONS = (
         f"{COMPOSE}::test_only_the_proxy_publishes_ports",
     ),
     Mutation(
+        "compose.yaml",
+        "the proxy's health check: `up --wait` returns once HTTPS serves",
+        "    healthcheck:\n      test:\n        - CMD-SHELL\n",
+        "    healthcheck:\n      disable: true\n      test:\n        - CMD-SHELL\n",
+        f"{COMPOSE}::test_up_wait_returns_only_once_https_serves_the_contract",
+    ),
+    Mutation(
         "deploy/caddy/Caddyfile",
         "`read_header 10s`: slow clients are cut off",
         "read_header 10s",
