@@ -120,3 +120,10 @@ def test_memory_matches_the_compose_figures(manifests: list[Manifest]) -> None:
     (app,) = _pod_spec(manifests)["containers"]
     assert int(app["resources"]["limits"]["memory"].removesuffix("Mi")) * MiB == limit
     assert int(app["resources"]["requests"]["memory"].removesuffix("Mi")) * MiB == reservation
+
+
+def test_the_dev_overlay_runs_an_image_loaded_into_the_cluster() -> None:
+    # `kind load` / `minikube image load` put the image on the node, not in a registry.
+    pod = _pod_spec(render("dev"))
+    for container in pod["initContainers"] + pod["containers"]:
+        assert container["imagePullPolicy"] != "Always", container["name"]
