@@ -192,6 +192,21 @@ def test_a_rolling_restart_under_load_loses_no_request(stack: Stack, client: htt
     assert failures == []
 
 
+def test_up_wait_returns_only_once_https_serves_the_contract(image: str) -> None:
+    """Ten cold starts in a row (volumes removed, so a new certificate each time): the
+    moment `up --wait` returns, the contract answers over verified TLS, with no retry."""
+    for attempt in range(10):
+        stack = Stack()
+        try:
+            stack.up()
+            with stack.proxy_client() as client:
+                assert client.get("/").json() == {"Hello": "World"}, attempt
+                items = client.get("/items/5?q=somequery").json()
+                assert items == {"item_id": 5, "q": "somequery"}, attempt
+        finally:
+            stack.down()
+
+
 def test_a_failing_previous_step_keeps_the_app_from_starting(image: str) -> None:
     # The one override: a dependency that never answers (port 9 of prestart's own loopback).
     stack = Stack(env={"APP_WAIT_FOR": "127.0.0.1:9", "APP_WAIT_TIMEOUT": "1"})
@@ -263,6 +278,20 @@ def test_the_proxy_refuses_oversized_headers_itself(client: httpx.Client) -> Non
     assert response.status_code == 431
     # Not the app's own refusal (JSON from app/guard.py): the proxy never forwarded it.
     assert response.headers.get("content-type") != "application/json"
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 200), ("POST", 405)])
+def test_requests_spaced_around_the_servers_keep_alive_never_get_a_502(
+    client: httpx.Client, method: str, status: int
+) -> None:
+    """uvicorn closes a connection idle for 5 s; requests that come just before, at and just
+    after that, to each replica, are answered by the app (POST has no route: 405)."""
+    statuses = []
+    for pause in (4.5, 5.0, 5.5):
+        time.sleep(pause)  # the idle time is what is under test
+        # One request to each replica: round robin alternates them.
+        statuses += [client.request(method, "/items/5?q=idle").status_code for _ in range(2)]
+    assert statuses == [status] * 6
 
 
 def test_a_request_in_flight_finishes_within_the_stop_grace_period(stack: Stack) -> None:
