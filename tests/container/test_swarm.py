@@ -62,30 +62,44 @@ def test_a_secret_reaches_the_setting(stack: SwarmStack, client: httpx.Client) -
         assert mounted == "false"
 
 
+@pytest.fixture
+def restored(stack: SwarmStack, image: str) -> Iterator[None]:
+    """The stack back on the project's image, as shipped, after a test that updates it."""
+    yield
+    stack.deploy(image)
+    stack.wait_serving()
+
+
+def _update_under_load(
+    stack: SwarmStack, what: str, image: str, ends: str, timeout: float, **env: str
+) -> Load:
+    """Redeploy with `image` (and `env`) while requests flow through the proxy; wait for the
+    update to end in state `ends` and for the stack to serve again."""
+    with Load(stack).running() as load:
+        stack.deploy(image, **env)
+        wait_until(
+            lambda: stack.update_state("app") == ends,
+            timeout=timeout,
+            what=f"the update to end {ends}",
+        )
+        stack.wait_serving()
+    _report(what, load)
+    return load
+
+
+@pytest.mark.usefixtures("restored")
 def test_a_rolling_update_to_a_new_tag_loses_no_request(
     stack: SwarmStack, image: str, tmp_path: Path
 ) -> None:
-    new = stack.build_variant(
-        image, f"{image}-v2", tmp_path, "LABEL org.opencontainers.image.version=v2"
-    )
-    try:
-        with Load(stack).running() as load:
-            stack.deploy(new)
-            wait_until(
-                lambda: stack.update_state("app") == "completed",
-                timeout=180,
-                what="the update to complete",
-            )
-            stack.wait_serving()
-        _report("rolling update", load)
-        assert len(load.outcomes) > 100
-        assert load.failures == []
-        assert {task["Image"] for task in stack.running("app")} == {new}
-    finally:
-        stack.deploy(image)
-        stack.wait_serving()
+    label = "LABEL org.opencontainers.image.version=v2"
+    new = stack.build_variant(image, f"{image}-v2", tmp_path, label)
+    load = _update_under_load(stack, "rolling update", new, "completed", timeout=180)
+    assert len(load.outcomes) > 100
+    assert load.failures == []
+    assert {task["Image"] for task in stack.running("app")} == {new}
 
 
+@pytest.mark.usefixtures("restored")
 def test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request(
     stack: SwarmStack, image: str, tmp_path: Path
 ) -> None:
@@ -98,47 +112,33 @@ def test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request(
         "> /opt/venv/lib/python3.13/site-packages/app/healthcheck.py",
         "USER 10001:10001",
     )
-    try:
-        with Load(stack).running() as load:
-            stack.deploy(unhealthy)
-            wait_until(
-                lambda: stack.update_state("app") == "rollback_completed",
-                timeout=240,
-                what="the update to be rolled back",
-            )
-            stack.wait_serving()
-        _report("failed update, rolled back", load)
-        assert len(load.outcomes) > 100
-        assert load.failures == []
-        assert {task["Image"] for task in stack.running("app")} == {image}
-    finally:
-        stack.deploy(image)
-        stack.wait_serving()
+    what = "failed update, rolled back"
+    load = _update_under_load(stack, what, unhealthy, "rollback_completed", timeout=240)
+    assert len(load.outcomes) > 100
+    assert load.failures == []
+    assert {task["Image"] for task in stack.running("app")} == {image}
 
 
+@pytest.mark.usefixtures("restored")
 def test_a_failing_previous_step_keeps_the_new_version_from_serving(
-    stack: SwarmStack, image: str, client: httpx.Client
+    stack: SwarmStack, image: str
 ) -> None:
     # The one override: a dependency the new version waits for and never gets.
-    try:
-        with Load(stack).running() as load:
-            stack.deploy(image, APP_WAIT_FOR="127.0.0.1:9", APP_WAIT_TIMEOUT="1")
-            wait_until(
-                lambda: stack.update_state("app") == "rollback_completed",
-                timeout=180,
-                what="the update to be rolled back",
-            )
-            stack.wait_serving()
-        _report("failing previous step, rolled back", load)
-        assert load.failures == []
-        environments = [
-            docker("exec", c, "printenv", "APP_WAIT_FOR").stdout.strip()
-            for c in stack.containers("app")
-        ]
-        assert environments == ["", ""]
-    finally:
-        stack.deploy(image)
-        stack.wait_serving()
+    load = _update_under_load(
+        stack,
+        "failing previous step, rolled back",
+        image,
+        "rollback_completed",
+        timeout=180,
+        APP_WAIT_FOR="127.0.0.1:9",
+        APP_WAIT_TIMEOUT="1",
+    )
+    assert load.failures == []
+    environments = [
+        docker("exec", c, "printenv", "APP_WAIT_FOR").stdout.strip()
+        for c in stack.containers("app")
+    ]
+    assert environments == ["", ""]
 
 
 def test_a_killed_replica_is_replaced_and_the_service_converges(
