@@ -325,3 +325,52 @@ def test_a_request_in_flight_finishes_within_the_stop_grace_period(stack: Stack)
     finally:
         docker("start", replica)
         _wait_healthy(stack, replica)
+
+
+def _in_flight_by_replica(stack: Stack) -> dict[str, int]:
+    """How many slow probe requests each app replica is serving now."""
+    counts = {}
+    for container in stack.containers("app"):
+        networks = stack.inspect(container)["NetworkSettings"]["Networks"]
+        address = networks[f"{stack.name}_edge"]["IPAddress"]
+        answer = _from_the_proxy(stack, f"http://{address}:8000/_probe/in-flight")
+        counts[container] = json.loads(answer)["in_flight"]
+    return counts
+
+
+def test_a_request_that_outlives_the_grace_period_is_cut_off_with_a_502(stack: Stack) -> None:
+    """Two 30 s requests through the proxy; the replica serving one is stopped. Its grace
+    period (20 s) ends first, so Docker kills it (exit 137), its log has no lifespan
+    shutdown, and each client it was serving gets the proxy's 502; the rest are served."""
+    statuses: list[int] = []
+
+    def slow() -> None:
+        with stack.proxy_client() as own:
+            statuses.append(own.get("/_probe/slow?seconds=30", timeout=60).status_code)
+
+    senders = [threading.Thread(target=slow) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    victim = ""
+    try:
+        counts = wait_until(
+            lambda: found if sum((found := _in_flight_by_replica(stack)).values()) == 2 else None,
+            timeout=20,
+            what="both slow requests to arrive",
+        )
+        victim = max(counts, key=lambda container: counts[container])
+        docker("stop", victim, timeout=60)  # no --time: the declared grace period applies
+        for sender in senders:
+            sender.join(timeout=60)
+        cut_off = counts[victim]
+        assert sorted(statuses) == [200] * (2 - cut_off) + [502] * cut_off
+        assert stack.inspect(victim)["State"]["ExitCode"] == 137
+        logs = docker("logs", victim).stderr
+        assert "Waiting for connections to close" in logs
+        assert "app.lifespan: shutdown complete" not in logs
+    finally:
+        for sender in senders:
+            sender.join(timeout=60)
+        if victim:
+            docker("start", victim)
+            _wait_healthy(stack, victim)
