@@ -122,15 +122,28 @@ class Stack:
 
     def proxy_client(self) -> httpx.Client:
         """An HTTPS client for the proxy that trusts exactly the proxy's local CA."""
-        context = ssl.create_default_context(cadata=self.proxy_root_certificate())
-        return httpx.Client(
-            base_url=f"https://{self.published('proxy', '443')}",
-            verify=context,
-            headers={"Host": "localhost"},
-            # The certificate names localhost; the connection goes to 127.0.0.1.
-            event_hooks={"request": [_sni_localhost]},
-            timeout=15,
+        return proxy_https_client(
+            f"https://{self.published('proxy', '443')}", self.proxy_root_certificate()
         )
+
+    def address(self, container: str) -> str:
+        """The container's address on the stack's network."""
+        networks = self.inspect(container)["NetworkSettings"]["Networks"]
+        address: str = networks[f"{self.name}_edge"]["IPAddress"]
+        return address
+
+
+def proxy_https_client(base_url: str, root_certificate: str) -> httpx.Client:
+    """An HTTPS client for the proxy at `base_url` (on 127.0.0.1) that trusts exactly the
+    CA certificate given (PEM), for the site `localhost`."""
+    return httpx.Client(
+        base_url=base_url,
+        verify=ssl.create_default_context(cadata=root_certificate),
+        headers={"Host": "localhost"},
+        # The certificate names localhost; the connection goes to 127.0.0.1.
+        event_hooks={"request": [_sni_localhost]},
+        timeout=15,
+    )
 
 
 def _sni_localhost(request: httpx.Request) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from testing.compose import CADDY_ROOT_CERT, image_tag
+from testing.compose import CADDY_ROOT_CERT, image_tag, proxy_https_client
 from testing.docker import docker
 from testing.environ import clean_environ
 from testing.paths import PROJECT_ROOT, run_id
@@ -174,13 +174,7 @@ class SwarmStack:
         """An HTTPS client for the proxy's host port that trusts exactly Caddy's local CA."""
         (proxy,) = self.containers("proxy")
         root = docker("exec", proxy, "cat", CADDY_ROOT_CERT).stdout
-        return httpx.Client(
-            base_url=f"https://127.0.0.1:{self.https_port}",
-            verify=ssl.create_default_context(cadata=root),
-            headers={"Host": "localhost"},
-            event_hooks={"request": [_sni_localhost]},
-            timeout=15,
-        )
+        return proxy_https_client(f"https://127.0.0.1:{self.https_port}", root)
 
     def build_variant(self, image: str, tag: str, directory: Path, *instructions: str) -> str:
         """An image FROM `image` with a few more instructions, tagged `tag`, for this stack."""
@@ -188,10 +182,6 @@ class SwarmStack:
         docker("buildx", "build", "--load", "-t", tag, str(directory), timeout=300)
         self.images.append(tag)
         return tag
-
-
-def _sni_localhost(request: httpx.Request) -> None:
-    request.extensions["sni_hostname"] = "localhost"
 
 
 @dataclass

@@ -298,9 +298,7 @@ def test_a_request_in_flight_finishes_within_the_stop_grace_period(stack: Stack)
     """A request still running 12 s after `docker stop` completes: compose.yaml's grace
     period outlasts Docker's 10 s default before SIGKILL."""
     replica = stack.containers("app")[-1]
-    address = stack.inspect(replica)["NetworkSettings"]["Networks"][f"{stack.name}_edge"][
-        "IPAddress"
-    ]
+    address = stack.address(replica)
     answer: dict[str, str] = {}
     slow = threading.Thread(
         target=lambda: answer.update(
@@ -331,9 +329,7 @@ def _in_flight_by_replica(stack: Stack) -> dict[str, int]:
     """How many slow probe requests each app replica is serving now."""
     counts = {}
     for container in stack.containers("app"):
-        networks = stack.inspect(container)["NetworkSettings"]["Networks"]
-        address = networks[f"{stack.name}_edge"]["IPAddress"]
-        answer = _from_the_proxy(stack, f"http://{address}:8000/_probe/in-flight")
+        answer = _from_the_proxy(stack, f"http://{stack.address(container)}:8000/_probe/in-flight")
         counts[container] = json.loads(answer)["in_flight"]
     return counts
 
