@@ -3,7 +3,7 @@
 import os
 
 # The service's own settings and the server's, and what compose.yaml interpolates.
-_PREFIXES = ("APP_", "OTEL_", "FASTAPI_")
+_PREFIXES = ("APP_", "OTEL_", "FASTAPI_", "PROMETHEUS_")
 _NAMES = frozenset(
     {
         "FORWARDED_ALLOW_IPS",

@@ -1,10 +1,15 @@
 """Fixtures shared by every test: a shell-independent environment, an app from settings."""
 
-from collections.abc import Iterator
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+import uvicorn.config
 from fastapi.testclient import TestClient
 
+from app.logs import configure_logging
 from app.main import create_app
 from app.settings import Settings, get_settings
 from testing.environ import shell_settings
@@ -27,3 +32,38 @@ def client() -> Iterator[TestClient]:
     """A client for the app with default settings, its lifespan running."""
     with TestClient(create_app(Settings())) as test_client:
         yield test_client
+
+
+_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "app")
+
+
+@pytest.fixture
+def logging_state() -> Iterator[None]:
+    """Whatever a test configures is undone: handlers, levels, propagation, and the
+    configuration uvicorn will apply."""
+    loggers = [logging.getLogger(), *map(logging.getLogger, _LOGGERS)]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    server_config = dict(uvicorn.config.LOGGING_CONFIG)
+    for logger in loggers[1:]:
+        logger.handlers.clear()
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+    uvicorn.config.LOGGING_CONFIG.clear()
+    uvicorn.config.LOGGING_CONFIG.update(server_config)
+
+
+@pytest.fixture
+def json_lines(
+    logging_state: None, capsys: pytest.CaptureFixture[str]
+) -> Callable[[], list[dict[str, Any]]]:
+    """Logging as the image has it; call the result for the lines printed since the last
+    call, each parsed (a line that is not JSON fails the test)."""
+    configure_logging("info", "json")
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    return read

@@ -1,36 +1,144 @@
-"""The service's log lines: one handler, uvicorn's shape, one level for every logger."""
+"""Log lines: JSON objects with their fields in the image, uvicorn-style text for people."""
 
+import json
 import logging
-from collections.abc import Iterator
+import re
+import sys
+from typing import Any
 
 import pytest
+import uvicorn.config
+from opentelemetry.sdk.trace import TracerProvider
 
-from app.logs import configure_logging
+from app.context import REQUEST_ID
+from app.logs import JsonFormatter, TextFormatter, configure_logging
 
-
-@pytest.fixture
-def app_logger() -> Iterator[logging.Logger]:
-    """The `app` logger as a fresh process has it: no handler yet."""
-    logger = logging.getLogger("app")
-    saved = logger.handlers[:]
-    logger.handlers.clear()
-    yield logger
-    logger.handlers[:] = saved
+RFC3339_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-def test_the_first_configuration_adds_one_handler_and_later_ones_none(
-    app_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+def record(message: str = "ready", **extra: Any) -> logging.LogRecord:
+    made = logging.LogRecord("app.example", logging.INFO, __file__, 1, message, None, None)
+    made.__dict__.update(extra)
+    return made
+
+
+def failing_record() -> logging.LogRecord:
+    """An ERROR record with a real traceback, as logger.exception() makes one."""
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        return record("failed", levelno=logging.ERROR, levelname="ERROR", exc_info=sys.exc_info())
+
+
+def as_json(made: logging.LogRecord) -> dict[str, Any]:
+    line = JsonFormatter().format(made)
+    assert "\n" not in line
+    parsed: dict[str, Any] = json.loads(line)
+    return parsed
+
+
+def test_a_json_line_has_time_level_logger_and_message() -> None:
+    line = as_json(record())
+    assert RFC3339_UTC_MS.fullmatch(line.pop("time"))
+    assert line == {"level": "INFO", "logger": "app.example", "message": "ready"}
+
+
+def test_a_json_line_carries_its_extra_fields() -> None:
+    line = as_json(record(fields={"status": 200, "route": "/items/{item_id}"}))
+    assert (line["status"], line["route"]) == (200, "/items/{item_id}")
+
+
+def test_a_message_that_looks_like_json_and_lines_stays_one_message() -> None:
+    hostile = 'x"\n{"level": "ERROR", "message": "forged"}\r\u2028'
+    line = as_json(record(hostile))
+    assert (line["level"], line["message"]) == ("INFO", hostile)
+
+
+def test_an_exception_traceback_is_whole_in_its_own_field() -> None:
+    line = as_json(failing_record())
+    assert line["message"] == "failed"
+    assert line["exception"].startswith("Traceback (most recent call last):\n")
+    assert line["exception"].endswith("ValueError: boom")
+    assert "in failing_record" in line["exception"]
+
+
+def test_the_current_request_id_is_on_every_line_logged_for_it() -> None:
+    token = REQUEST_ID.set("req-1")
+    try:
+        assert as_json(record())["request_id"] == "req-1"
+    finally:
+        REQUEST_ID.reset(token)
+    assert "request_id" not in as_json(record())
+
+
+def test_trace_and_span_ids_are_those_of_the_current_span() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("request") as span:
+        context = span.get_span_context()
+        line = as_json(record())
+    assert line["trace_id"] == f"{context.trace_id:032x}"
+    assert line["span_id"] == f"{context.span_id:016x}"
+    assert "trace_id" not in as_json(record())
+
+
+def test_a_text_line_keeps_the_traceback() -> None:
+    text = TextFormatter().format(failing_record())
+    assert text.startswith("ERROR:    app.example: failed\nTraceback (most recent call last):\n")
+    assert text.endswith("ValueError: boom")
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_text_configuration_adds_one_handler_however_often_it_runs(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("info")
     configure_logging("info")
-    assert len(app_logger.handlers) == 1
+    assert len(logging.getLogger("app").handlers) == 1
     logging.getLogger("app.example").info("ready")
     assert capsys.readouterr().err == "INFO:     app.example: ready\n"
 
 
-def test_access_lines_stay_on_unless_switched_off() -> None:
-    configure_logging("info")
-    assert logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO)
-    configure_logging("info", access_log=False)
-    assert not logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO)
-    configure_logging("info")
+@pytest.mark.usefixtures("logging_state")
+def test_json_configuration_sends_every_logger_to_stdout_as_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 1)
+    logging.getLogger("app.example").info("ready")
+    logging.getLogger("a.library").warning("careful")
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(x["logger"], x["message"]) for x in lines] == [
+        ("uvicorn.error", "Started server process [1]"),
+        ("app.example", "ready"),
+        ("a.library", "careful"),
+    ]
+    assert err == ""
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_the_level_applies_to_the_app_and_the_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("warning", "json")
+    logging.getLogger("uvicorn.error").info("Started server process [1]")
+    logging.getLogger("app.example").info("ready")
+    logging.getLogger("app.example").warning("careful")
+    assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == ["careful"]
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_uvicorn_applies_the_same_json_configuration_in_every_process() -> None:
+    configure_logging("info", "json")
+    config = uvicorn.config.LOGGING_CONFIG
+    assert config["formatters"] == {"json": {"()": "app.logs.JsonFormatter"}}
+    assert config["loggers"]["uvicorn"] == {"handlers": [], "level": "INFO", "propagate": True}
+
+
+@pytest.mark.usefixtures("logging_state")
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_uvicorn_access_logger_has_no_handler(log_format: str) -> None:
+    # With a handler (even at a level that drops its lines) uvicorn builds every line.
+    logging.getLogger("uvicorn.access").addHandler(logging.NullHandler())
+    configure_logging("info", log_format)  # type: ignore[arg-type]
+    assert not logging.getLogger("uvicorn.access").hasHandlers()

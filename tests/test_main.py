@@ -116,21 +116,6 @@ def test_lifespan_logs_startup_and_shutdown(caplog: pytest.LogCaptureFixture) ->
     ]
 
 
-def test_log_level_setting_applies_to_app_and_server_loggers() -> None:
-    with TestClient(create_app(Settings(log_level="warning"))):
-        assert logging.getLogger("app").level == logging.WARNING
-        assert logging.getLogger("uvicorn").level == logging.WARNING
-
-
-@pytest.mark.parametrize(
-    ("access_log", "level"), [(True, logging.NOTSET), (False, logging.WARNING)]
-)
-def test_access_log_setting_silences_only_the_access_lines(access_log: bool, level: int) -> None:
-    with TestClient(create_app(Settings(access_log=access_log))):
-        assert logging.getLogger("uvicorn.access").level == level
-        assert logging.getLogger("uvicorn").level == logging.INFO
-
-
 @pytest.fixture
 def fresh_settings() -> Iterator[None]:
     """The process's settings and served app read anew, and forgotten again afterwards."""

@@ -15,7 +15,8 @@ LINE_PREFIX = "invalid configuration: "
 
 def test_defaults_serve_docs_at_info_level_with_access_lines_and_no_prefix() -> None:
     settings = Settings()
-    assert (settings.log_level, settings.access_log) == ("info", True)
+    assert (settings.log_level, settings.log_format, settings.access_log) == ("info", "text", True)
+    assert settings.metrics_enabled is True
     assert (settings.docs_enabled, settings.root_path) == (True, "")
     assert (settings.wait_for, settings.wait_timeout) == ((), 30.0)
 
@@ -39,6 +40,8 @@ def test_wait_for_takes_an_ipv6_host_up_to_its_last_colon() -> None:
 # without a row here fails the test below.
 INVALID = {
     "log_level": ("loud", "literal_error", ("log_level",)),
+    "log_format": ("xml", "literal_error", ("log_format",)),
+    "metrics_enabled": ("perhaps", "bool_parsing", ("metrics_enabled",)),
     "access_log": ("sometimes", "bool_parsing", ("access_log",)),
     "docs_enabled": ("maybe", "bool_parsing", ("docs_enabled",)),
     "root_path": ("api", "value_error", ("root_path",)),

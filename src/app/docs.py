@@ -3,6 +3,7 @@
 from collections.abc import Collection
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
@@ -21,22 +22,27 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def with_docs(title: str, version: str, lifespan: Lifespan[FastAPI]) -> FastAPI:
+def with_docs(
+    title: str, version: str, lifespan: Lifespan[FastAPI], telemetry: TelemetryConfig
+) -> FastAPI:
     """An app whose /docs and /redoc load every asset from the service itself.
 
     fastapi-offline ships the assets, so the docs work in an air-gapped cluster; the
     pages carry a Content-Security-Policy that allows nothing from another origin.
     """
     app: FastAPI = FastAPIOffline(
-        title=title, version=version, lifespan=lifespan, static_url=ASSETS
+        title=title, version=version, lifespan=lifespan, static_url=ASSETS, telemetry=telemetry
     )
     app.add_middleware(DocsContentSecurityPolicy, pages=PAGES)
     return app
 
 
-def without_docs(title: str, version: str, lifespan: Lifespan[FastAPI]) -> FastAPI:
+def without_docs(
+    title: str, version: str, lifespan: Lifespan[FastAPI], telemetry: TelemetryConfig
+) -> FastAPI:
     """An app with no docs pages, no assets and no schema."""
     return FastAPI(
+        telemetry=telemetry,
         title=title,
         version=version,
         lifespan=lifespan,

@@ -1,41 +1,144 @@
-"""Logging for the service's own messages, in the same shape as the server's lines."""
+"""Log lines: one JSON object per line in the image, uvicorn-style text under `fastapi dev`.
 
+In JSON, every logger goes through the root logger's one handler on stdout: the
+server's own lines, the access lines (app.access) and the app's lines. Each line has
+time, level, logger and message, the request id and trace ids while a request is being
+handled, and an exception's traceback in a field of its own.
+"""
+
+import json
 import logging
+import logging.config
 import sys
-from typing import TextIO
+import time
+from typing import Any, TextIO
 
-from app.settings import LogLevel
+from opentelemetry import trace
+
+from app.context import current_request_id
+from app.settings import LogFormat, LogLevel
+
+# Set on a record by `extra={FIELDS: {...}}`: more fields for its JSON object.
+FIELDS = "fields"
 
 
-class _CurrentStderr(logging.StreamHandler[TextIO]):
-    """Write to whatever sys.stderr is when a line is logged, not when the handler was made:
-    a process that swaps its stderr (a test runner capturing output) keeps its lines."""
+class CurrentStream(logging.StreamHandler[TextIO]):
+    """Write to whatever sys.stdout (or sys.stderr) is when a line is logged, not when the
+    handler was made: a process that swaps its streams (a test runner) keeps its lines."""
+
+    def __init__(self, stream: str = "stdout") -> None:
+        super().__init__()
+        self.stream_name = stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
+        self.stream = getattr(sys, self.stream_name)
         super().emit(record)
 
 
-class _UvicornStyleFormatter(logging.Formatter):
-    """`INFO:     app.lifespan: message`, aligned with uvicorn's own lines."""
+def _timestamp(record: logging.LogRecord) -> str:
+    # RFC 3339 in UTC with milliseconds: 2026-01-31T12:00:00.123Z.
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+    return f"{seconds}.{int(record.msecs):03d}Z"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; json.dumps does all the escaping, so no value (a path,
+    a header, a message) can break a line or forge a field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id()
+        if request_id is not None:
+            line["request_id"] = request_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            line["trace_id"] = format(span.trace_id, "032x")
+            line["span_id"] = format(span.span_id, "016x")
+        fields = getattr(record, FIELDS, None)
+        if fields:
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """`INFO:     app.lifespan: message`, aligned with uvicorn's own lines, then any
+    traceback on the lines below."""
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = f"{record.levelname}:".ljust(10)
-        return f"{prefix}{record.name}: {record.getMessage()}"
+        text = f"{prefix}{record.name}: {record.getMessage()}"
+        request_id = current_request_id()
+        if request_id is not None:
+            text += f" [{request_id}]"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
 
 
-def configure_logging(level: LogLevel, *, access_log: bool = True) -> None:
-    """Send the `app` loggers to stderr and apply the level to the server's loggers too."""
+def _json_config(level: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+        "handlers": {"stdout": {"()": "app.logs.CurrentStream", "formatter": "json"}},
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            # The server's lines go up to the root's one handler.
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"level": level},
+            # The access lines are the app's (app.access): uvicorn's would repeat them.
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            "app": {"handlers": [], "level": level, "propagate": True},
+        },
+    }
+
+
+def configure_logging(level: LogLevel, log_format: LogFormat = "text") -> None:
+    """Apply the format and level to every logger of the process."""
     numeric = logging.getLevelNamesMapping()[level.upper()]
-    logger = logging.getLogger("app")
-    logger.setLevel(numeric)
-    # Idempotent: a second app in the same process (tests) must not double every line.
-    if not logger.handlers:
-        handler = _CurrentStderr()
-        handler.setFormatter(_UvicornStyleFormatter())
-        logger.addHandler(handler)
-    # One knob for all logs: APP_LOG_LEVEL=warning also quiets uvicorn's access lines.
-    logging.getLogger("uvicorn").setLevel(numeric)
-    # Access lines are INFO: above that level uvicorn's per-request call returns at once.
+    if log_format == "json":
+        config = _json_config(level.upper())
+        logging.config.dictConfig(config)
+        _server_follows(config)
+    else:
+        logger = logging.getLogger("app")
+        logger.setLevel(numeric)
+        # Idempotent: a second app in the same process (tests) must not double every line.
+        if not any(isinstance(handler, CurrentStream) for handler in logger.handlers):
+            handler = CurrentStream("stderr")
+            handler.setFormatter(TextFormatter())
+            logger.addHandler(handler)
+        # One knob for all logs: APP_LOG_LEVEL=warning also quiets the server's lines.
+        logging.getLogger("uvicorn").setLevel(numeric)
+    silence_server_access_log()
+
+
+def _server_follows(config: dict[str, Any]) -> None:
+    """Make uvicorn configure its loggers as this process did.
+
+    `fastapi run` has no --log-config: uvicorn applies its default configuration, the
+    dict uvicorn.config.LOGGING_CONFIG, after the app is found and again in each worker
+    (the dict travels to them with the server's settings). Replacing its contents makes
+    the server's very first line JSON, in every process.
+    """
+    import uvicorn.config  # noqa: PLC0415 - only the served process needs the server
+
+    uvicorn.config.LOGGING_CONFIG.clear()
+    uvicorn.config.LOGGING_CONFIG.update(config)
+
+
+def silence_server_access_log() -> None:
+    """No handler on uvicorn.access: uvicorn then skips its access line entirely (it builds
+    the line's arguments whenever the logger has a handler, even at a level that drops it)."""
     access = logging.getLogger("uvicorn.access")
-    access.setLevel(logging.NOTSET if access_log else logging.WARNING)
+    access.handlers.clear()
+    access.propagate = False

@@ -1,18 +1,24 @@
 """The application: create_app() builds it, `app` is what `fastapi run` serves."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 
 from app import docs
 from app.api import health, items, root
 from app.guard import RequestGuard
-from app.logs import configure_logging
+from app.logs import configure_logging, silence_server_access_log
+from app.metrics import CONTENT_TYPE, RequestMetrics, prepare_multiprocess_dir
+from app.request_context import RequestContext
 from app.root_path import RootPathMiddleware
-from app.settings import Settings, get_settings, settings_or_exit
+from app.settings import Settings, get_settings, or_exit, settings_or_exit
+from app.telemetry import TelemetrySettings, telemetry_config
+from app.unobserved import METRICS_PATH
 
 logger = logging.getLogger("app.lifespan")
 
@@ -20,10 +26,12 @@ logger = logging.getLogger("app.lifespan")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open resources before the first request and close them after the last."""
-    settings: Settings = app.state.settings
-    configure_logging(settings.log_level, access_log=settings.access_log)
+    # The access lines are the app's own: uvicorn's are off, whatever configured it last.
+    silence_server_access_log()
     logger.info("startup complete")
     app.state.ready = True
+    # What exists now lives as long as the process: the collector need not scan it again.
+    gc.freeze()
     try:
         yield
     finally:
@@ -35,25 +43,47 @@ TITLE = "FastAPI service"
 VERSION = "0.1.0"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, telemetry: TelemetrySettings | None = None
+) -> FastAPI:
     """Build the service; tests pass their own settings instead of patching the environment."""
     settings = settings or get_settings()
+    telemetry = telemetry or TelemetrySettings()
     build = docs.with_docs if settings.docs_enabled else docs.without_docs
-    app = build(TITLE, VERSION, lifespan)
+    app = build(TITLE, VERSION, lifespan, telemetry_config(telemetry))
     app.state.settings = settings
     if settings.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     app.include_router(root.router)
     app.include_router(items.router)
     app.include_router(health.router)
-    # Outermost: a hostile request is refused before anything else looks at it.
+    metrics = RequestMetrics() if settings.metrics_enabled else None
+    if metrics is not None:
+        _serve_metrics(app, metrics)
+    # A hostile request is refused before routing...
     app.add_middleware(RequestGuard)
+    # ...and still has an id, an access line and a place in the metrics.
+    app.add_middleware(RequestContext, access_log=settings.access_log, metrics=metrics)
     return app
+
+
+def _serve_metrics(app: FastAPI, metrics: RequestMetrics) -> None:
+    # Synchronous, so reading the workers' files runs in the thread pool, not the loop.
+    def read_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    app.add_api_route(METRICS_PATH, read_metrics, methods=["GET"], include_in_schema=False)
 
 
 @cache
 def _served_app() -> FastAPI:
-    return create_app(settings_or_exit())
+    settings = settings_or_exit()
+    telemetry = or_exit(TelemetrySettings, prefix="")
+    # Before anything else logs, so that the server's first line has the chosen format.
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.metrics_enabled:
+        prepare_multiprocess_dir()
+    return create_app(settings, telemetry)
 
 
 def __getattr__(name: str) -> FastAPI:

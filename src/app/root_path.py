@@ -17,5 +17,7 @@ class RootPathMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            scope = {**scope, "root_path": self.root_path}
+            # In place, as FastAPI sets its own root_path: what the routing adds to the
+            # scope (the matched route) stays visible to the middleware outside this one.
+            scope["root_path"] = self.root_path
         await self.app(scope, receive, send)

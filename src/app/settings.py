@@ -1,5 +1,6 @@
 """Typed settings, read once from the environment when the service starts."""
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,6 +14,8 @@ ENV_PREFIX = "APP_"
 SECRETS_DIR = Path("/run/secrets")
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+# json: one object per line, for log pipelines (the image's default); text: for people.
+LogFormat = Literal["json", "text"]
 
 
 def _lower(value: object) -> object:
@@ -50,10 +53,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     log_level: Annotated[LogLevel, BeforeValidator(_lower)] = "info"
+    # text here, for `fastapi dev`; the image sets APP_LOG_FORMAT=json.
+    log_format: Annotated[LogFormat, BeforeValidator(_lower)] = "text"
     # Off where a proxy in front already logs every request (compose, Kubernetes): one
     # line per request costs the server a noticeable share of its throughput.
     access_log: bool = True
     docs_enabled: bool = True
+    # GET /metrics, in Prometheus's format, for a scraper on the internal network.
+    metrics_enabled: bool = True
     root_path: str = ""
     wait_for: Annotated[tuple[Endpoint, ...], NoDecode, BeforeValidator(_endpoints)] = ()
     wait_timeout: float = Field(default=30.0, gt=0, le=3600)
@@ -67,12 +74,12 @@ class Settings(BaseSettings):
         return value
 
 
-def describe_error(error: ValidationError) -> str:
+def describe_error(error: ValidationError, prefix: str = ENV_PREFIX) -> str:
     """One line naming each invalid variable and what is wrong with it."""
     problems = []
     for item in error.errors(include_url=False):
         # loc is (field, index, subfield...) for nested values: the variable is the field.
-        variable = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}"
+        variable = f"{prefix}{str(item['loc'][0]).upper()}"
         detail = "".join(f"[{part}]" for part in item["loc"][1:])
         message = item["msg"].removeprefix("Value error, ")
         problems.append(f"{variable}{detail}: {message}")
@@ -86,9 +93,15 @@ def get_settings() -> Settings:
     return Settings(_secrets_dir=SECRETS_DIR) if SECRETS_DIR.is_dir() else Settings()
 
 
-def settings_or_exit() -> Settings:
-    """For the entry points: the settings, or the process ends with one line and exit 1."""
+def or_exit[T](read: Callable[[], T], prefix: str = ENV_PREFIX) -> T:
+    """For the entry points: what `read` returns, or, if a variable it reads is invalid,
+    the process ends with one line naming it and exit 1."""
     try:
-        return get_settings()
+        return read()
     except ValidationError as error:
-        raise SystemExit(describe_error(error)) from None
+        raise SystemExit(describe_error(error, prefix)) from None
+
+
+def settings_or_exit() -> Settings:
+    """The APP_* settings, or the process ends with one line and exit 1."""
+    return or_exit(get_settings)
