@@ -64,9 +64,13 @@ RUN groupadd --gid 10001 app \
        --shell /usr/sbin/nologin app
 # Owned by root and read-only to the service: the code cannot be changed at run time.
 COPY --from=builder /opt/venv /opt/venv
-# The venv's executables (fastapi, python) come first; logs go out unbuffered.
+# The venv's executables (fastapi, python) come first; logs go out unbuffered, one
+# JSON object per line. Each worker keeps its metrics in files under /tmp (a tmpfs or
+# emptyDir where the root filesystem is read-only), so /metrics adds up every worker.
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    APP_LOG_FORMAT=json \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
 # Every process from here on runs as the unprivileged user.
 USER 10001:10001
 # fastapi run listens on 8000 unless PORT says otherwise; the health check follows PORT.
@@ -80,8 +84,9 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --start-interval=1s -
 FROM base AS dev
 # Owned by the service user, so that synced edits can overwrite them.
 COPY --chown=10001:10001 src /app/src
-# Found before site-packages, so the synced sources are what runs.
-ENV PYTHONPATH=/app/src
+# Found before site-packages, so the synced sources are what runs; logs for people.
+ENV PYTHONPATH=/app/src \
+    APP_LOG_FORMAT=text
 # By name here: compose's sync copies files as the container user and looks it up in
 # /etc/passwd, which knows "app" but not the "10001:10001" pair. Same UID either way.
 # hadolint ignore=DL3066

@@ -23,6 +23,8 @@ from pathlib import Path
 _APP = """
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
@@ -38,6 +40,12 @@ class Item(BaseModel):
 
 app: FastAPI = FastAPIOffline()
 Settings()
+# The metrics the service keeps and exposes (the multi-process reader is only named).
+_registry = CollectorRegistry()
+Histogram("warm", "Warm-up.", registry=_registry).observe(1)
+ProcessCollector(registry=_registry)
+generate_latest(_registry)
+assert MultiProcessCollector
 
 
 @app.get("/items/{item_id}")

@@ -113,7 +113,7 @@ def test_a_failing_step_stops_the_start_with_its_name(
     monkeypatch.setattr(prestart, "STEPS", (migrate,))
     assert prestart.main([]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[-1] == "prestart failed: migrate failed: schema is locked"
+    assert err[-1] == "ERROR:    app.prestart: prestart failed: migrate failed: schema is locked"
 
 
 def test_it_succeeds_alone_when_nothing_is_declared() -> None:
@@ -128,7 +128,8 @@ def test_an_unreachable_dependency_exits_1_with_one_line() -> None:
     assert result.returncode == 1
     last = result.stderr.splitlines()[-1]
     assert last.startswith(
-        f"prestart failed: 127.0.0.1:{port} did not accept a connection within 1 s ("
+        "ERROR:    app.prestart: prestart failed: "
+        f"127.0.0.1:{port} did not accept a connection within 1 s ("
     )
     assert f"[Errno {errno.ECONNREFUSED}]" in last
 
@@ -163,6 +164,7 @@ def test_a_missing_command_exits_127() -> None:
     result = _prestart("--", "no-such-server")
     assert result.returncode == 127
     assert result.stderr.splitlines()[-1] == (
+        "ERROR:    app.prestart: "
         f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}"
     )
 
@@ -191,12 +193,15 @@ def test_main_reports_an_unreachable_dependency_in_one_line(
         finally:
             get_settings.cache_clear()
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"prestart failed: 127.0.0.1:{port} did not accept a connection")
+    assert line.startswith(
+        f"ERROR:    app.prestart: prestart failed: 127.0.0.1:{port} did not accept a connection"
+    )
 
 
 def test_main_answers_a_missing_command_with_127(capsys: pytest.CaptureFixture[str]) -> None:
     assert prestart.main(["--", "no-such-server"]) == 127
     assert capsys.readouterr().err.splitlines()[-1] == (
+        "ERROR:    app.prestart: "
         f"prestart: cannot run 'no-such-server': {os.strerror(errno.ENOENT)}"
     )
 

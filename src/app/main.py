@@ -75,14 +75,19 @@ def _serve_metrics(app: FastAPI, metrics: RequestMetrics) -> None:
     app.add_api_route(METRICS_PATH, read_metrics, methods=["GET"], include_in_schema=False)
 
 
+def prepare_process(settings: Settings) -> None:
+    """Once per served process, before its app is built: the log format and level (so that
+    the server's first line has them), and the directory of the workers' metrics."""
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.metrics_enabled:
+        prepare_multiprocess_dir()
+
+
 @cache
 def _served_app() -> FastAPI:
     settings = settings_or_exit()
     telemetry = or_exit(TelemetrySettings, prefix="")
-    # Before anything else logs, so that the server's first line has the chosen format.
-    configure_logging(settings.log_level, settings.log_format)
-    if settings.metrics_enabled:
-        prepare_multiprocess_dir()
+    prepare_process(settings)
     return create_app(settings, telemetry)
 
 

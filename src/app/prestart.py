@@ -82,13 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run(settings)
     except PrestartError as error:
-        print(f"prestart failed: {error}", file=sys.stderr)
+        # Logged, so that it is a JSON line like the others in the image.
+        logger.error("prestart failed: %s", error)
         return 1
     if command:
         try:
             os.execvp(command[0], command)  # noqa: S606 (the operator's own command line)
         except OSError as error:
-            print(f"prestart: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr)
+            logger.error("prestart: cannot run %r: %s", command[0], error.strerror)
             return 127
     return 0
 

@@ -13,6 +13,7 @@ import pytest
 
 from testing.compose import Stack
 from testing.docker import docker
+from testing.logs import parse
 from testing.wait import wait_until
 from tests.container.probing import PROBE_OVERRIDE
 
@@ -363,9 +364,11 @@ def test_a_request_that_outlives_the_grace_period_is_cut_off_with_a_502(stack: S
         cut_off = counts[victim]
         assert sorted(statuses) == [200] * (2 - cut_off) + [502] * cut_off
         assert stack.inspect(victim)["State"]["ExitCode"] == 137
-        logs = docker("logs", "--since", started, victim).stderr
-        assert "Waiting for connections to close" in logs
-        assert "app.lifespan: shutdown complete" not in logs
+        output = parse(docker("logs", "--since", started, victim).stdout)
+        assert output.said(
+            "uvicorn.error", "Waiting for connections to close. (CTRL+C to force quit)"
+        )
+        assert not output.said("app.lifespan", "shutdown complete")
     finally:
         for sender in senders:
             sender.join(timeout=60)

@@ -8,6 +8,7 @@ import pytest
 
 from testing.context import context_files, copy_build_context
 from testing.docker import Container, docker, remove, start
+from testing.logs import parse
 from testing.paths import PROJECT_ROOT
 
 
@@ -86,9 +87,9 @@ def test_docker_stop_ends_it_gracefully_and_quickly(fresh: Container) -> None:
     elapsed = time.monotonic() - started
     assert elapsed < 5, f"docker stop took {elapsed:.1f} s (the kill comes at 10 s)"
     assert fresh.inspect("{{.State.ExitCode}}") == "0"
-    logs = fresh.logs()
-    assert "app.lifespan: shutdown complete" in logs
-    assert "Finished server process [1]" in logs
+    output = parse(fresh.logs())
+    assert output.said("app.lifespan", "shutdown complete")
+    assert output.said("uvicorn.error", "Finished server process [1]")
 
 
 def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from testing.docker import Container, docker, env_options, remove, start
+from testing.logs import parse
 from testing.wait import answers
 from tests.deploy.kustomize import Manifest, one, render
 
@@ -98,4 +99,4 @@ def test_the_init_container_runs_under_the_manifests_security_context(
     (init,) = pod["initContainers"]
     options = [*_docker_options(init, pod), *_environment(manifests)]
     result = docker("run", "--rm", *options, image, *init["command"])
-    assert "app.prestart: previous steps complete" in result.stderr
+    assert parse(result.stdout).said("app.prestart", "previous steps complete")

@@ -11,6 +11,7 @@ import pytest
 from testing.compose import shipped_environment, shipped_memory
 from testing.docker import Container, docker, env_options, remove, start
 from testing.inside import sample, workers
+from testing.logs import parse
 from testing.units import MiB
 from testing.wait import ready, wait_until
 from tests.container.probing import PROBE, PROBE_COMMAND
@@ -62,11 +63,12 @@ def test_access_lines_are_written_only_where_nothing_in_front_logs_requests(
         assert httpx.get(f"{container.base_url}/items/5?q=access").status_code == 200
         # Stopped, its log is complete: an absent line is absent, not late.
         docker("stop", container.id)
-        logs = container.logs()
+        output = parse(container.logs())
     finally:
         remove(container)
-    assert "app.lifespan: shutdown complete" in logs
-    assert ('"GET /items/5?q=access HTTP/1.1" 200' in logs) is ACCESS_LINES[configuration]
+    assert output.said("app.lifespan", "shutdown complete")
+    lines = [(x["path"], x["status"]) for x in output.by("app.access")]
+    assert (("/items/5", 200) in lines) is ACCESS_LINES[configuration]
 
 
 @pytest.fixture
@@ -103,10 +105,8 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops(probe: Container) 
     assert result["response"].status_code == 200
     assert result["response"].json() == {"slept": 3.0}
     assert probe.wait_until_exited(timeout=10) == 0
-    logs = probe.logs()
-    assert logs.index('"GET /_probe/slow?seconds=3 HTTP/1.1" 200') < logs.index(
-        "app.lifespan: shutdown complete"
-    )
+    messages = parse(probe.logs()).messages()
+    assert messages.index("GET /_probe/slow 200") < messages.index("shutdown complete")
 
 
 @pytest.fixture
@@ -120,7 +120,9 @@ def two_workers(image: str) -> Iterator[Container]:
 def test_web_concurrency_runs_that_many_workers(two_workers: Container) -> None:
     # Each worker logs its own startup.
     wait_until(
-        lambda: two_workers.logs().count("app.lifespan: startup complete") == 2,
+        lambda: (
+            parse(two_workers.logs(), supervisor=True).messages().count("startup complete") == 2
+        ),
         timeout=30,
         what="two workers to start",
     )
@@ -202,10 +204,8 @@ def test_single_container_mode_runs_the_steps_then_the_server_as_pid_1(image: st
         assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
         cmdline = container.exec("cat", "/proc/1/cmdline").stdout.split("\0")
         assert cmdline[:3] == ["/opt/venv/bin/python", "/opt/venv/bin/fastapi", "run"]
-        logs = container.logs()
-        assert logs.index("app.prestart: previous steps complete") < logs.index(
-            "app.lifespan: startup complete"
-        )
+        messages = parse(container.logs()).messages()
+        assert messages.index("previous steps complete") < messages.index("startup complete")
     finally:
         remove(container)
 
@@ -223,8 +223,12 @@ def test_single_container_mode_does_not_serve_when_a_step_fails(image: str) -> N
     )
     try:
         assert container.wait_until_exited() == 1
-        logs = container.logs()
+        output = parse(container.logs())
     finally:
         remove(container)
-    assert "prestart failed: 127.0.0.1:9 did not accept a connection within 1 s (" in logs
-    assert "startup complete" not in logs
+    (failed,) = output.by("app.prestart")[-1:]
+    assert failed["level"] == "ERROR"
+    assert failed["message"].startswith(
+        "prestart failed: 127.0.0.1:9 did not accept a connection within 1 s ("
+    )
+    assert "startup complete" not in output.messages()

@@ -10,10 +10,13 @@ import socket
 from fastapi import Request
 from pydantic import BaseModel
 
-from app.main import create_app
-from app.settings import settings_or_exit
+from app.main import create_app, prepare_process
+from app.settings import or_exit, settings_or_exit
+from app.telemetry import TelemetrySettings
 
-app = create_app(settings_or_exit())
+_settings = settings_or_exit()
+prepare_process(_settings)
+app = create_app(_settings, or_exit(TelemetrySettings, prefix=""))
 _in_flight = 0
 
 
@@ -51,3 +54,10 @@ async def read_slow(seconds: float) -> dict[str, float]:
 async def read_in_flight() -> dict[str, int]:
     """How many slow requests are being served right now."""
     return {"in_flight": _in_flight}
+
+
+@app.get("/_probe/fail")
+async def read_fail() -> None:
+    """A route with a bug: what an unhandled error becomes, in the response and the logs."""
+    msg = "internal detail the client must not see"
+    raise RuntimeError(msg)
