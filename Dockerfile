@@ -67,10 +67,14 @@ COPY --from=builder /opt/venv /opt/venv
 # The venv's executables (fastapi, python) come first; logs go out unbuffered, one
 # JSON object per line. Each worker keeps its metrics in files under /tmp (a tmpfs or
 # emptyDir where the root filesystem is read-only), so /metrics adds up every worker.
+# Where telemetry is on, an export (with its retries) gives up after 2 s, in seconds as
+# the Python exporter reads it: with a collector down, a stop still ends within docker
+# stop's 10 s, the queued spans given up instead of retried.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     APP_LOG_FORMAT=json \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics \
+    OTEL_EXPORTER_OTLP_TIMEOUT=2
 # Every process from here on runs as the unprivileged user.
 USER 10001:10001
 # fastapi run listens on 8000 unless PORT says otherwise; the health check follows PORT.

@@ -53,6 +53,7 @@ class Stack:
             "PUBLISH_ADDRESS": "127.0.0.1",
             "HTTP_PORT": "",
             "HTTPS_PORT": "",
+            "PROMETHEUS_PORT": "",
             "IMAGE": image_tag(),
             "PROXY_SUBNET": self.subnet,
         }

@@ -11,7 +11,7 @@ import uvicorn.config
 from opentelemetry.sdk.trace import TracerProvider
 
 from app.context import REQUEST_ID
-from app.logs import JsonFormatter, TextFormatter, configure_logging
+from app.logs import JsonFormatter, OncePerInterval, TextFormatter, configure_logging
 
 RFC3339_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -142,3 +142,20 @@ def test_uvicorn_access_logger_has_no_handler(log_format: str) -> None:
     logging.getLogger("uvicorn.access").addHandler(logging.NullHandler())
     configure_logging("info", log_format)  # type: ignore[arg-type]
     assert not logging.getLogger("uvicorn.access").hasHandlers()
+
+
+def test_opentelemetry_lines_pass_once_per_interval_then_say_how_many_were_left_out() -> None:
+    once = OncePerInterval(seconds=5)
+
+    def at(seconds: float, name: str = "opentelemetry.exporter.x") -> logging.LogRecord:
+        made = logging.LogRecord(name, logging.ERROR, __file__, 1, "export failed", None, None)
+        made.created = 1000 + seconds
+        return made
+
+    passed = [once.filter(at(t)) for t in (0, 1, 2, 4.9)]
+    assert passed == [True, False, False, False]
+    later = at(5)
+    assert once.filter(later)
+    assert as_json(later)["left_out"] == 3
+    assert once.filter(at(1, name="opentelemetry.exporter.y"))
+    assert all(once.filter(at(1, name="app.example")) for _ in range(3))

@@ -35,6 +35,34 @@ class CurrentStream(logging.StreamHandler[TextIO]):
         super().emit(record)
 
 
+class OncePerInterval(logging.Filter):
+    """At most one line per `seconds` from each OpenTelemetry logger; the next line that
+    passes says how many were left out. An unreachable collector fails every export (and
+    every retry of it): its operators need to know that, not to read it hundreds of times."""
+
+    def __init__(self, seconds: float = 5.0, prefix: str = "opentelemetry.") -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.prefix = prefix
+        self._last: dict[str, float] = {}
+        self._left_out: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.prefix):
+            return True
+        last = self._last.get(record.name)
+        if last is not None and record.created - last < self.seconds:
+            self._left_out[record.name] = self._left_out.get(record.name, 0) + 1
+            return False
+        self._last[record.name] = record.created
+        left_out = self._left_out.pop(record.name, 0)
+        if left_out:
+            fields = dict(getattr(record, FIELDS, None) or {})
+            fields["left_out"] = left_out
+            setattr(record, FIELDS, fields)
+        return True
+
+
 def _timestamp(record: logging.LogRecord) -> str:
     # RFC 3339 in UTC with milliseconds: 2026-01-31T12:00:00.123Z.
     seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
@@ -89,7 +117,14 @@ def _json_config(level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
-        "handlers": {"stdout": {"()": "app.logs.CurrentStream", "formatter": "json"}},
+        "filters": {"once_per_interval": {"()": "app.logs.OncePerInterval"}},
+        "handlers": {
+            "stdout": {
+                "()": "app.logs.CurrentStream",
+                "formatter": "json",
+                "filters": ["once_per_interval"],
+            }
+        },
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             # The server's lines go up to the root's one handler.
