@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from testing.docker import Container, docker, env_options, remove, start
+from testing.inside import workers
 from testing.logs import parse
-from testing.wait import answers
+from testing.wait import answers, wait_until
 from tests.deploy.kustomize import Manifest, one, render
 
 
@@ -100,3 +102,56 @@ def test_the_init_container_runs_under_the_manifests_security_context(
     options = [*_docker_options(init, pod), *_environment(manifests)]
     result = docker("run", "--rm", *options, image, *init["command"])
     assert parse(result.stdout).said("app.prestart", "previous steps complete")
+
+
+def _count(metrics: str) -> float:
+    families = text_string_to_metric_families(metrics)
+    return sum(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == "http_server_request_duration_seconds_count"
+    )
+
+
+def test_two_workers_metrics_add_up_on_the_read_only_root(
+    image: str, manifests: list[Manifest]
+) -> None:
+    pod = _pod(manifests)
+    (app,) = pod["containers"]
+    # The overrides: two workers where the manifest has one per pod, and the memory that
+    # two need (the README's figures; the later --memory wins).
+    options = ["-e", "WEB_CONCURRENCY=2", "--memory", "256m"]
+    container = start(image, *_docker_options(app, pod), *_environment(manifests), *options)
+    sent = 40
+    try:
+        wait_until(
+            lambda: (
+                parse(container.logs(), supervisor=True).messages().count("startup complete") == 2
+            ),
+            timeout=30,
+            what="both workers to start",
+        )
+        for n in range(sent):
+            # A new connection each time: the kernel spreads them over both workers.
+            response = httpx.get(f"{container.base_url}/items/{n}", headers={"connection": "close"})
+            assert response.status_code == 200
+        assert len(workers(container)) == 2
+        # Whichever worker answers the scrape, it counts every worker's requests.
+        for _ in range(6):
+            scraped = httpx.get(f"{container.base_url}/metrics", headers={"connection": "close"})
+            assert _count(scraped.text) == sent
+    finally:
+        remove(container)
+
+
+def test_the_pods_ask_to_be_scraped_where_the_metrics_are(
+    deployed: Container, manifests: list[Manifest]
+) -> None:
+    annotations = one(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    (app,) = _pod(manifests)["containers"]
+    assert int(annotations["prometheus.io/port"]) in {p["containerPort"] for p in app["ports"]}
+    scraped = httpx.get(f"{deployed.base_url}{annotations['prometheus.io/path']}")
+    assert scraped.status_code == 200
+    assert "process_resident_memory_bytes" in scraped.text
