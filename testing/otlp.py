@@ -20,13 +20,14 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from testing.docker import Container, docker, remove, start
+from testing.docker import Container, docker, published_url, remove, start
 from testing.paths import run_id
 from testing.wait import answers, wait_until
 
 RECEIVER_DIR = Path(__file__).resolve().parent / "receiver"
 ALIAS = "otlp"
-ENDPOINT = f"http://{ALIAS}:4318"
+PORT = 4318
+ENDPOINT = f"http://{ALIAS}:{PORT}"
 
 
 def _value(value: AnyValue) -> Any:
@@ -55,7 +56,9 @@ class Receiver:
     network: str
 
     def _bodies(self, path: str) -> list[bytes]:
-        received = httpx.get(f"{self.container.base_url}/received", timeout=10).json()
+        # Looked up each time: joining another network can move a port Docker picked.
+        base_url = published_url(self.container.id, PORT)
+        received = httpx.get(f"{base_url}/received", timeout=10).json()
         return [base64.b64decode(body) for body in received.get(path, [])]
 
     def spans(self) -> list[Span]:
@@ -121,7 +124,7 @@ def receiver(image: str) -> Iterator[Receiver]:
             "-v",
             f"{RECEIVER_DIR}:/receiver:ro",
             command=("python", "/receiver/otlp_receiver.py"),
-            port=4318,
+            port=PORT,
             wait=False,
         )
         wait_until(
