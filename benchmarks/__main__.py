@@ -4,7 +4,8 @@
     uv run python -m benchmarks --smoke     (one short iteration: does every step work?)
 
 Needs Docker and wrk (`apt-get install wrk`). Prints a Markdown table of every figure with
-the ratio project / baseline and the target, and writes the figures as JSON. Repeated
+the ratio project / baseline and the target, then what the access log, telemetry and
+scrapes cost (each on against off), and writes the figures as JSON. Repeated
 figures are medians. Prunes Docker's build cache for the cold builds. With --check, exits
 1 and names every target missed.
 """
@@ -29,6 +30,7 @@ from benchmarks.measure import (
     start_to_first_200,
     stop,
 )
+from benchmarks.observability import observability
 from benchmarks.report import missed, table
 from benchmarks.subjects import NAIVE, PROJECT, Subject
 from testing.units import MiB
@@ -159,6 +161,8 @@ def main() -> int:
         print(f"benchmarks: running {subject.name}", file=sys.stderr)
         results[subject.name] |= _runtime(subject, repeats, seconds)
     results["bare"] = _bare(repeats, seconds)
+    print("benchmarks: access log, telemetry and scrapes, on and off", file=sys.stderr)
+    results["observability"] = observability(PROJECT.tag, repeats, seconds)
     args.json.write_text(json.dumps(results, indent=2, default=asdict) + "\n")
     print(table(results))
     errors = [

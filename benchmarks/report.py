@@ -143,11 +143,50 @@ def _rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _observability_rows(results: dict[str, Any]) -> list[Row]:
+    """Requests/s with each of them on against off (benchmarks/observability.py)."""
+    o = results["observability"]
+    rps = "{:.0f}"
+    return [
+        Row(
+            "access log on vs off, req/s",
+            o["access_log_on"],
+            o["quiet"],
+            rps,
+            ">= 0.9x",
+            lambda x, y: x >= 0.9 * y,
+        ),
+        Row(
+            "telemetry exporting (10 % of traces) vs off, req/s",
+            o["telemetry_on"],
+            o["quiet"],
+            rps,
+            ">= 0.8x",
+            lambda x, y: x >= 0.8 * y,
+        ),
+        Row(
+            "telemetry exporting (every trace) vs off, req/s",
+            o["telemetry_all_traces"],
+            o["quiet"],
+            rps,
+        ),
+        Row("telemetry metrics only vs off, req/s", o["telemetry_metrics_only"], o["quiet"], rps),
+        Row(
+            "/metrics scraped every second vs not, req/s",
+            o["scraped"],
+            o["quiet"],
+            rps,
+            ">= 0.95x",
+            lambda x, y: x >= 0.95 * y,
+        ),
+    ]
+
+
 def missed(results: dict[str, Any]) -> list[str]:
     """Each figure whose target is not met, with its value and the target."""
     return [
         f"{row.label}: {row.unit_format.format(row.project)} (target {row.target})"
-        for row in _rows(results)
+        for row in [*_rows(results), *_observability_rows(results)]
         if row.verdict() is False
     ]
 
@@ -170,5 +209,19 @@ def table(results: dict[str, Any]) -> str:
         f"The start-up floor: the same bare app, started by the same `fastapi run` in the "
         f"project's image, answers its first 200 after {results['bare_start_s']:.3f} s "
         f"(the project: {results['project']['start_s']:.3f} s).",
+        "",
+        observability_table(results),
+    ]
+    return "\n".join(lines)
+
+
+def observability_table(results: dict[str, Any]) -> str:
+    """What observing the service costs: each of them on against off."""
+    lines = [
+        "What observing it costs (the project's image, one worker, on against off):",
+        "",
+        "| figure | on | off | on / off | target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(row.markdown() for row in _observability_rows(results)),
     ]
     return "\n".join(lines)

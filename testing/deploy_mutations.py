@@ -85,8 +85,8 @@ MUTATIONS = (
     Mutation(
         "Dockerfile",
         "no `FORWARDED_ALLOW_IPS` in the image: uvicorn trusts loopback only",
-        "    PYTHONUNBUFFERED=1\n",
-        "    PYTHONUNBUFFERED=1 \\\n    FORWARDED_ALLOW_IPS=*\n",
+        "    OTEL_EXPORTER_OTLP_TIMEOUT=2\n",
+        "    OTEL_EXPORTER_OTLP_TIMEOUT=2 \\\n    FORWARDED_ALLOW_IPS=*\n",
         f"{RUNTIME}::test_forged_forwarded_headers_from_an_untrusted_address_are_ignored[image]",
     ),
     Mutation(
@@ -184,9 +184,17 @@ MUTATIONS = (
     Mutation(
         "deploy/caddy/Caddyfile",
         "nothing is served outside the path prefix",
-        '\t\trespond "Not Found" 404\n',
-        "\t\timport upstream\n",
+        '\thandle {\n\t\trespond "Not Found" 404\n',
+        "\thandle {\n\t\timport upstream\n",
         f"{COMPOSE}::test_the_stack_serves_under_a_path_prefix_with_working_docs",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "`/metrics` is not public",
+        '\thandle @metrics {\n\t\trespond "Not Found" 404\n',
+        "\thandle @metrics {\n\t\timport upstream\n",
+        "tests/container/test_observability.py::"
+        "test_the_public_proxy_answers_404_for_the_metrics[/metrics]",
     ),
     Mutation(
         "deploy/swarm/stack.yaml",

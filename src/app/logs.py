@@ -31,8 +31,17 @@ class CurrentStream(logging.StreamHandler[TextIO]):
         self.stream_name = stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = getattr(sys, self.stream_name)
-        super().emit(record)
+        # The line and its newline in one write: one system call per line where the
+        # stream is unbuffered (PYTHONUNBUFFERED in the image), not two.
+        try:
+            line = self.format(record) + self.terminator
+            stream = getattr(sys, self.stream_name)
+            stream.write(line)
+            stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
 
 
 class OncePerInterval(logging.Filter):
