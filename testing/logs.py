@@ -9,14 +9,16 @@ from typing import Any
 @dataclass(frozen=True)
 class Output:
     """`banner`: the lines `fastapi run` prints before the server starts (it has no option
-    to leave them out); `records`: every later line, parsed. A later line that is not
-    JSON raises, naming it."""
+    to leave them out), each blank or indented; `records`: every JSON line, parsed; any
+    other line raises, naming it. `late_banner`: banner lines after the first record (a
+    server started after the previous steps, in one container, prints its banner then)."""
 
     banner: list[str]
     records: list[dict[str, Any]]
     supervisor: list[str]
     # What the CLI prints once the server has finished: an empty line.
     epilogue: list[str]
+    late_banner: int
 
     def said(self, logger: str, message: str) -> bool:
         return any(r["logger"] == logger and r["message"] == message for r in self.records)
@@ -39,28 +41,28 @@ _SUPERVISOR = re.compile(
 def parse(output: str, *, supervisor: bool = False) -> Output:
     """`supervisor`: the output of several workers, whose supervisor's lines are kept apart."""
     lines = output.splitlines()
-    # The first line of the server's: a JSON one, or with several workers the supervisor's.
-    first = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if line.startswith("{") or (supervisor and _SUPERVISOR.match(line))
-        ),
-        len(lines),
-    )
     end = len(lines)
-    while end > first and not lines[end - 1]:
+    while end > 0 and not lines[end - 1].strip():
         end -= 1
-    records = []
-    text = []
-    for line in lines[first:end]:
-        # The CLI's closing empty line can come before the supervisor's last (two streams).
-        if supervisor and (not line or _SUPERVISOR.match(line)):
+    records: list[dict[str, Any]] = []
+    banner: list[str] = []
+    text: list[str] = []
+    late = 0
+    for line in lines[:end]:
+        if line.startswith("{"):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                msg = f"not a JSON line: {line!r}"
+                raise AssertionError(msg) from None
+        elif supervisor and _SUPERVISOR.match(line):
             text.append(line)
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            msg = f"not a JSON line: {line!r}"
-            raise AssertionError(msg) from None
-    return Output(banner=lines[:first], records=records, supervisor=text, epilogue=lines[end:])
+        elif not line.strip() or line.startswith(" "):
+            banner.append(line)
+            late += bool(records)
+        else:
+            msg = f"neither JSON nor the CLI's banner: {line!r}"
+            raise AssertionError(msg)
+    return Output(
+        banner=banner, records=records, supervisor=text, epilogue=lines[end:], late_banner=late
+    )

@@ -52,6 +52,7 @@ def test_every_line_after_the_cli_banner_is_a_json_object_with_its_fields(
     banner = [line.strip() for line in output.banner if line.strip()]
     assert banner[0].endswith("Starting FastAPI in production mode")
     assert len(output.banner) < 12
+    assert output.late_banner == 0
     assert not any(line.startswith(("INFO", "ERROR", "WARNING")) for line in output.banner)
     assert len(output.records) > 10
     assert output.epilogue == [""]
