@@ -43,15 +43,17 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     && python3 /tmp/docker/strip_extensions.py /opt/venv \
     && /opt/venv/bin/python /tmp/docker/warm_bytecode.py
 # Then the project itself, installed as a regular (non-editable) package so the runtime
-# needs no source tree. Bind mounts keep the sources out of every layer. (Words split
-# on purpose, as above.)
+# needs no source tree. Bind mounts keep the sources out of every layer. uv would reuse
+# the project's wheel from its cache while pyproject.toml is unchanged, whatever the
+# sources say: --reinstall-package builds it from these sources every time this step
+# runs (only when they change). (Words split on purpose, as above.)
 # hadolint ignore=SC2046
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=README.md,target=README.md \
     --mount=type=bind,source=src,target=src \
-    uv sync --locked --no-dev --no-editable \
+    uv sync --locked --no-dev --no-editable --reinstall-package fastapi-service \
         $(for p in $DEV_ONLY_PACKAGES $UNUSED_PACKAGES; do echo --no-install-package "$p"; done) \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib/python3.13/site-packages/app
 

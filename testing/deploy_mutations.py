@@ -91,6 +91,13 @@ MUTATIONS = (
     ),
     Mutation(
         "Dockerfile",
+        "the project is built from the sources, not from uv's cache",
+        " --no-editable --reinstall-package fastapi-service \\\n",
+        " --no-editable \\\n",
+        f"{IMAGE}::test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer",
+    ),
+    Mutation(
+        "Dockerfile",
         "`HEALTHCHECK` on readiness",
         "HEALTHCHECK --interval=30s",
         "# HEALTHCHECK --interval=30s",

@@ -126,7 +126,8 @@ def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
 ) -> None:
     copy_build_context(tmp_path)
     main = tmp_path / "src" / "app" / "main.py"
-    main.write_text(main.read_text() + f"\n# rebuild marker {time.time_ns()}\n")
+    marker = f"# rebuild marker {time.time_ns()}"
+    main.write_text(main.read_text() + f"\n{marker}\n")
     result = docker(
         "buildx",
         "build",
@@ -144,6 +145,15 @@ def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
     assert len(project) == 1, states
     assert states[dependencies[0]] == "CACHED"
     assert states[project[0]] == "DONE"
+    # The changed source is what the image runs, not a wheel uv built earlier.
+    installed = docker(
+        "run",
+        "--rm",
+        f"{image}-rebuild",
+        "cat",
+        "/opt/venv/lib/python3.13/site-packages/app/main.py",
+    ).stdout
+    assert installed == main.read_text()
     docker("image", "rm", f"{image}-rebuild", check=False)
 
 
