@@ -37,6 +37,12 @@ def client() -> Iterator[TestClient]:
 _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "app")
 
 
+def flush_logs() -> None:
+    """Write what the JSON stream holds back (it writes in batches)."""
+    for handler in logging.root.handlers:
+        handler.flush()
+
+
 @pytest.fixture
 def logging_state() -> Iterator[None]:
     """Whatever a test configures is undone: handlers, levels, propagation, and the
@@ -64,6 +70,7 @@ def json_lines(
     configure_logging("info", "json")
 
     def read() -> list[dict[str, Any]]:
+        flush_logs()
         return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
     return read

@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from app.context import REQUEST_ID
 from app.logs import JsonFormatter, OncePerInterval, TextFormatter, configure_logging
+from tests.conftest import flush_logs
 
 RFC3339_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -106,6 +107,7 @@ def test_json_configuration_sends_every_logger_to_stdout_as_json(
     logging.getLogger("uvicorn.error").info("Started server process [%d]", 1)
     logging.getLogger("app.example").info("ready")
     logging.getLogger("a.library").warning("careful")
+    flush_logs()
     out, err = capsys.readouterr()
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(x["logger"], x["message"]) for x in lines] == [
@@ -124,6 +126,7 @@ def test_the_level_applies_to_the_app_and_the_server(
     logging.getLogger("uvicorn.error").info("Started server process [1]")
     logging.getLogger("app.example").info("ready")
     logging.getLogger("app.example").warning("careful")
+    flush_logs()
     assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == ["careful"]
 
 

@@ -8,8 +8,9 @@ from time import perf_counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import REQUEST_ID
-from app.logs import FIELDS
+from app.logs import log_access
 from app.metrics import RequestMetrics
+from app.telemetry import Telemetry
 from app.unobserved import unobserved_path
 
 HEADER = b"x-request-id"
@@ -19,7 +20,6 @@ HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 
-access_logger = logging.getLogger("app.access")
 error_logger = logging.getLogger("app.error")
 
 
@@ -36,10 +36,18 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
 class RequestContext:
     """Pure ASGI, outermost, so its id and its timing cover everything below it."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool, metrics: RequestMetrics | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        access_log: bool,
+        metrics: RequestMetrics | None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.app = app
         self.access_log = access_log
         self.metrics = metrics
+        self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,6 +87,8 @@ class RequestContext:
         route = getattr(scope.get("route"), "path", "")
         if self.metrics is not None and not unobserved_path(scope["path"]):
             self.metrics.observe(scope["method"], route, status, seconds)
+        if self.telemetry is not None:
+            self.telemetry.record(scope, route, status, seconds)
         if self.access_log:
             client = scope.get("client")
             fields = {
@@ -89,9 +99,7 @@ class RequestContext:
                 "duration_ms": round(seconds * 1000, 3),
                 "client": client[0] if client else None,
             }
-            access_logger.info(
-                "%s %s %d", scope["method"], scope["path"], status, extra={FIELDS: fields}
-            )
+            log_access(f"{scope['method']} {scope['path']} {status}", fields)
 
 
 async def _internal_error(send: Send) -> None:
