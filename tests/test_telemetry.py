@@ -5,9 +5,10 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
 
 from app.settings import or_exit
-from app.telemetry import TelemetrySettings, telemetry_config
+from app.telemetry import Telemetry, TelemetrySettings, telemetry
 from app.unobserved import unobserved
 
 ON = {"FASTAPI_OTEL_AUTO_CONFIGURE": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}
@@ -20,12 +21,14 @@ def settings(monkeypatch: pytest.MonkeyPatch, **variables: str) -> TelemetrySett
 
 
 def test_nothing_set_switches_every_signal_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert telemetry_config(settings(monkeypatch)) == {
+    off = telemetry(settings(monkeypatch))
+    assert off.fastapi == {
         "tracing": False,
         "metrics": False,
         "logs": False,
         "auto_configure": False,
     }
+    assert (off.duration, off.meter_provider) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -49,44 +52,51 @@ def test_half_a_configuration_stays_off(
     assert not settings(monkeypatch, **variables).enabled
 
 
-def test_switched_on_every_signal_exports_to_the_endpoint(
+def test_switched_on_fastapi_traces_and_logs_and_the_app_records_the_duration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = telemetry_config(settings(monkeypatch, **ON))
-    assert (config["tracing"], config["metrics"], config["logs"]) == (True, True, True)
+    found = telemetry(settings(monkeypatch, **ON))
+    config = found.fastapi
+    assert (config["tracing"], config["metrics"], config["logs"]) == (True, False, True)
     assert config["auto_configure"] is True
     assert config["operation_spans"] is False
-    assert config["exclude"] is unobserved
+    assert isinstance(found.meter_provider, MeterProvider)
+    assert found.duration is not None
 
 
 def test_a_signal_can_be_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = telemetry_config(settings(monkeypatch, **ON, OTEL_LOGS_EXPORTER="none"))
-    assert (config["tracing"], config["metrics"], config["logs"]) == (True, True, False)
-    assert "logger_provider" not in config
+    found = telemetry(settings(monkeypatch, **ON, OTEL_LOGS_EXPORTER="none"))
+    assert (found.fastapi["tracing"], found.fastapi["logs"]) == (True, False)
+    assert "logger_provider" not in found.fastapi
+    assert found.duration is not None
 
 
 def test_a_signal_endpoint_alone_switches_that_signal_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = telemetry_config(
+    found = telemetry(
         settings(
             monkeypatch,
             FASTAPI_OTEL_AUTO_CONFIGURE="true",
             OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://collector:4318/v1/traces",
         )
     )
-    assert (config["tracing"], config["metrics"], config["logs"]) == (True, False, False)
+    assert (found.fastapi["tracing"], found.fastapi["logs"]) == (True, False)
+    assert found.duration is None
 
 
-def resource_of(config: Any) -> dict[str, Any]:
-    provider = config["tracer_provider"]
+def resource_of(found: Telemetry) -> dict[str, Any]:
+    provider = found.fastapi["tracer_provider"]
     assert isinstance(provider, TracerProvider)
-    assert isinstance(config["meter_provider"], MeterProvider)
-    return dict(provider.resource.attributes)
+    meter_provider = found.meter_provider
+    assert isinstance(meter_provider, MeterProvider)
+    attributes = dict(provider.resource.attributes)
+    assert attributes == dict(meter_provider._sdk_config.resource.attributes)
+    return attributes
 
 
 def test_the_service_is_named_by_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    attributes = resource_of(telemetry_config(settings(monkeypatch, **ON)))
+    attributes = resource_of(telemetry(settings(monkeypatch, **ON)))
     assert attributes["service.name"] == "fastapi-service"
     assert attributes["service.version"] == "0.1.0"
 
@@ -97,18 +107,103 @@ def test_the_standard_variables_override_the_package(monkeypatch: pytest.MonkeyP
         "OTEL_SERVICE_NAME": "checkout",
         "OTEL_RESOURCE_ATTRIBUTES": "service.version=2.0.0,deployment.environment.name=prod",
     }
-    attributes = resource_of(telemetry_config(settings(monkeypatch, **variables)))
+    attributes = resource_of(telemetry(settings(monkeypatch, **variables)))
     assert attributes["service.name"] == "checkout"
     assert attributes["service.version"] == "2.0.0"
     assert attributes["deployment.environment.name"] == "prod"
 
 
-def test_the_sampler_comes_from_the_standard_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+def traced(found: Telemetry, traceparent: bytes | None = None, path: str = "/items/5") -> bool:
+    """Whether FastAPI traces a request: not excluded by the app's head sampling."""
+    headers = [(b"traceparent", traceparent)] if traceparent else []
+    exclude = found.fastapi["exclude"]
+    assert exclude is not None
+    return not exclude({"type": "http", "path": path, "headers": headers})
+
+
+SAMPLED = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+UNSAMPLED = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+
+
+def test_by_default_every_request_is_traced_and_a_caller_s_no_is_followed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = telemetry(settings(monkeypatch, **ON))
+    assert traced(found)
+    assert traced(found, SAMPLED)
+    assert not traced(found, UNSAMPLED)
+    assert not traced(found, SAMPLED, path="/health/ready")
+
+
+def test_a_ratio_traces_that_share_of_new_traces_and_follows_callers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     variables = {**ON, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}
-    config = telemetry_config(settings(monkeypatch, **variables, OTEL_TRACES_SAMPLER_ARG="0.25"))
-    provider = config["tracer_provider"]
-    assert isinstance(provider, TracerProvider)
-    assert "TraceIdRatioBased{0.25}" in provider.sampler.get_description()
+    found = telemetry(settings(monkeypatch, **variables, OTEL_TRACES_SAMPLER_ARG="0.25"))
+    share = sum(traced(found) for _ in range(20000)) / 20000
+    assert 0.23 < share < 0.27
+    assert all(traced(found, SAMPLED) for _ in range(100))
+    assert not any(traced(found, UNSAMPLED) for _ in range(100))
+
+
+def test_a_plain_ratio_decides_on_the_trace_id_as_the_sdk_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    variables = {**ON, "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"}
+    found = telemetry(settings(monkeypatch, **variables))
+    sdk = TraceIdRatioBased(0.5)
+    for trace_id in ("00000000000000000000000000000001", "ffffffffffffffffffffffffffffffff"):
+        header = f"00-{trace_id}-b7ad6b7169203331-00".encode()
+        decision = sdk.should_sample(None, int(trace_id, 16), "GET").decision
+        assert traced(found, header) is (decision == Decision.RECORD_AND_SAMPLE)
+
+
+def test_always_off_switches_tracing_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = telemetry(settings(monkeypatch, **ON, OTEL_TRACES_SAMPLER="always_off"))
+    assert found.fastapi["tracing"] is False
+    assert "tracer_provider" not in found.fastapi
+
+
+@pytest.mark.parametrize("header", [b"garbage", b"00-" + b"0" * 32 + b"-b7ad6b7169203331-01"])
+def test_an_invalid_traceparent_counts_as_none(
+    monkeypatch: pytest.MonkeyPatch, header: bytes
+) -> None:
+    found = telemetry(settings(monkeypatch, **ON, OTEL_TRACES_SAMPLER="parentbased_always_off"))
+    assert not traced(found, header)
+    assert not traced(found)
+
+
+def test_the_duration_is_recorded_with_the_conventions_attributes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = telemetry(settings(monkeypatch, **ON))
+    recorded: list[tuple[float, dict[str, Any] | None]] = []
+
+    class Histogram:
+        def record(self, amount: float, attributes: dict[str, Any] | None = None) -> None:
+            recorded.append((amount, attributes))
+
+    found.duration = Histogram()
+    scope = {"type": "http", "method": "BREW", "scheme": "https", "path": "/x", "headers": []}
+    found.record(scope, "/x", 503, 0.25)
+    found.record({**scope, "path": "/health/ready"}, "/health/ready", 200, 0.1)
+    found.record({**scope, "method": "GET", "path": "/nowhere"}, "", 404, 0.01)
+    assert recorded == [
+        (
+            0.25,
+            {
+                "http.request.method": "_OTHER",
+                "url.scheme": "https",
+                "http.response.status_code": 503,
+                "http.route": "/x",
+                "error.type": "503",
+            },
+        ),
+        (
+            0.01,
+            {"http.request.method": "GET", "url.scheme": "https", "http.response.status_code": 404},
+        ),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from app.metrics import CONTENT_TYPE, RequestMetrics, prepare_multiprocess_dir
 from app.request_context import RequestContext
 from app.root_path import RootPathMiddleware
 from app.settings import Settings, get_settings, or_exit, settings_or_exit
-from app.telemetry import TelemetrySettings, telemetry_config
+from app.telemetry import TelemetrySettings, telemetry
 from app.unobserved import METRICS_PATH
 
 logger = logging.getLogger("app.lifespan")
@@ -36,6 +36,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.ready = False
+        # Every request has been served: their metrics leave before the process does.
+        app.state.telemetry.flush()
         logger.info("shutdown complete")
 
 
@@ -44,14 +46,15 @@ VERSION = "0.1.0"
 
 
 def create_app(
-    settings: Settings | None = None, telemetry: TelemetrySettings | None = None
+    settings: Settings | None = None, telemetry_settings: TelemetrySettings | None = None
 ) -> FastAPI:
     """Build the service; tests pass their own settings instead of patching the environment."""
     settings = settings or get_settings()
-    telemetry = telemetry or TelemetrySettings()
+    exporting = telemetry(telemetry_settings or TelemetrySettings())
     build = docs.with_docs if settings.docs_enabled else docs.without_docs
-    app = build(TITLE, VERSION, lifespan, telemetry_config(telemetry))
+    app = build(TITLE, VERSION, lifespan, exporting.fastapi)
     app.state.settings = settings
+    app.state.telemetry = exporting
     if settings.root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     app.include_router(root.router)
@@ -63,7 +66,9 @@ def create_app(
     # A hostile request is refused before routing...
     app.add_middleware(RequestGuard)
     # ...and still has an id, an access line and a place in the metrics.
-    app.add_middleware(RequestContext, access_log=settings.access_log, metrics=metrics)
+    app.add_middleware(
+        RequestContext, access_log=settings.access_log, metrics=metrics, telemetry=exporting
+    )
     return app
 
 

@@ -8,21 +8,31 @@ the SDK read are checked first: a wrong one stops the process with one line, ins
 of a warning and a service that exports nothing.
 """
 
+import re
+import secrets
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from importlib.metadata import metadata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from fastapi.telemetry import TelemetryConfig
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.metrics import BUCKETS as DURATION_BUCKETS
 from app.unobserved import unobserved
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
 
 DISTRIBUTION = "fastapi-service"
 Signal = Literal["traces", "metrics", "logs"]
 Exporter = Literal["otlp", "none"]
 # The only transport FastAPI's automatic set-up (and the image) has.
-Protocol = Literal["http/protobuf"]
+OtlpProtocol = Annotated[Literal["http/protobuf"], BeforeValidator(_lower)]
 Sampler = Literal[
     "always_on",
     "always_off",
@@ -31,10 +41,6 @@ Sampler = Literal[
     "parentbased_always_off",
     "parentbased_traceidratio",
 ]
-
-
-def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
 
 
 def _absolute_http_url(value: str) -> str:
@@ -60,10 +66,10 @@ class TelemetrySettings(BaseSettings):
     otel_exporter_otlp_traces_endpoint: Url | None = None
     otel_exporter_otlp_metrics_endpoint: Url | None = None
     otel_exporter_otlp_logs_endpoint: Url | None = None
-    otel_exporter_otlp_protocol: Annotated[Protocol, BeforeValidator(_lower)] = "http/protobuf"
-    otel_exporter_otlp_traces_protocol: Annotated[Protocol, BeforeValidator(_lower)] | None = None
-    otel_exporter_otlp_metrics_protocol: Annotated[Protocol, BeforeValidator(_lower)] | None = None
-    otel_exporter_otlp_logs_protocol: Annotated[Protocol, BeforeValidator(_lower)] | None = None
+    otel_exporter_otlp_protocol: OtlpProtocol = "http/protobuf"
+    otel_exporter_otlp_traces_protocol: OtlpProtocol | None = None
+    otel_exporter_otlp_metrics_protocol: OtlpProtocol | None = None
+    otel_exporter_otlp_logs_protocol: OtlpProtocol | None = None
     otel_traces_exporter: Annotated[Exporter, BeforeValidator(_lower)] = "otlp"
     otel_metrics_exporter: Annotated[Exporter, BeforeValidator(_lower)] = "otlp"
     otel_logs_exporter: Annotated[Exporter, BeforeValidator(_lower)] = "otlp"
@@ -83,37 +89,134 @@ class TelemetrySettings(BaseSettings):
         return any(self.exports(signal) for signal in ("traces", "metrics", "logs"))
 
 
-def telemetry_config(settings: TelemetrySettings) -> TelemetryConfig:
-    """What `FastAPI(telemetry=...)` gets: everything off, unless the variables say export."""
+class Recorder(Protocol):
+    """The part of an OpenTelemetry histogram this module uses."""
+
+    def record(self, amount: float, attributes: dict[str, Any] | None = None) -> None: ...
+
+
+_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})")
+_LOW_64_BITS = 2**64 - 1
+
+
+@dataclass
+class Telemetry:
+    """What one app exports: FastAPI's configuration (its server spans, its log events),
+    and the request duration histogram, recorded by app.request_context."""
+
+    fastapi: TelemetryConfig
+    duration: Recorder | None = None
+    meter_provider: Any = None
+
+    def record(
+        self, scope: MutableMapping[str, Any], route: str, status: int, seconds: float
+    ) -> None:
+        """http.server.request.duration, with the attributes the HTTP conventions require."""
+        if self.duration is None or unobserved(scope):
+            return
+        method = scope["method"]
+        attributes: dict[str, Any] = {
+            "http.request.method": method if method in _METHODS else "_OTHER",
+            "url.scheme": scope.get("scheme", "http"),
+            "http.response.status_code": status,
+        }
+        if route:
+            attributes["http.route"] = route
+        if status >= 500:
+            attributes["error.type"] = str(status)
+        self.duration.record(seconds, attributes)
+
+    def flush(self) -> None:
+        """Export what was recorded: the metrics of every request served so far."""
+        if self.meter_provider is not None:
+            self.meter_provider.force_flush()
+
+
+def _sampled(settings: TelemetrySettings) -> Callable[[MutableMapping[str, Any]], bool]:
+    """Whether a request is traced, decided before FastAPI sees it, from the standard
+    sampler variables: a caller's decision (its traceparent's flag) for the parentbased_
+    samplers, else the ratio, on the trace id's low 64 bits as the SDK's ratio sampler
+    decides (a random draw where no trace id came in)."""
+    sampler = settings.otel_traces_sampler
+    ratio = {"always_on": 1.0, "always_off": 0.0}.get(
+        sampler.removeprefix("parentbased_"),
+        1.0 if settings.otel_traces_sampler_arg is None else settings.otel_traces_sampler_arg,
+    )
+    bound = round(ratio * (_LOW_64_BITS + 1))
+    follow_parent = sampler.startswith("parentbased_")
+
+    def sampled(scope: MutableMapping[str, Any]) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"traceparent":
+                parent = _TRACEPARENT.match(value)
+                if parent is None or parent[1] == b"0" * 32:
+                    break
+                if follow_parent:
+                    return bool(int(parent[2], 16) & 1)
+                return int(parent[1], 16) & _LOW_64_BITS < bound
+        return secrets.randbits(64) < bound
+
+    return sampled
+
+
+def telemetry(settings: TelemetrySettings) -> Telemetry:
+    """Everything off, unless the variables say export; then FastAPI's spans for the
+    sampled requests, this module's duration histogram for every request."""
     if not settings.enabled:
         # Nothing would be exported: no per-request telemetry work at all.
-        return {"tracing": False, "metrics": False, "logs": False, "auto_configure": False}
+        return Telemetry(
+            fastapi={"tracing": False, "metrics": False, "logs": False, "auto_configure": False}
+        )
     # Only a process that exports loads the SDK.
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # noqa: PLC0415
+        OTLPMetricExporter,
+    )
     from opentelemetry.sdk._logs import LoggerProvider  # noqa: PLC0415
     from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: PLC0415
     from opentelemetry.sdk.resources import OTELResourceDetector, Resource  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON  # noqa: PLC0415
 
     package = metadata(DISTRIBUTION)
     defaults = {"service.name": package["Name"], "service.version": package["Version"]}
     # The variables' attributes win over the package's.
     resource = Resource.create(defaults).merge(OTELResourceDetector().detect())
+    # always_off traces nothing, whoever calls; parentbased_always_off follows callers.
+    tracing = settings.exports("traces") and settings.otel_traces_sampler != "always_off"
+    sampled = _sampled(settings)
+
+    def exclude(scope: MutableMapping[str, Any]) -> bool:
+        # An unsampled request skips FastAPI's telemetry entirely (README, "Observe it").
+        return unobserved(scope) or (tracing and not sampled(scope))
+
     config: TelemetryConfig = {
         "auto_configure": True,
-        "exclude": unobserved,
-        # A span per dependency, endpoint and serialization: several times the cost of
-        # the request's own span (README, "Observe it"), for detail this service's
-        # handlers do not need.
+        "exclude": exclude,
+        # A span per dependency, endpoint and serialization: twice the cost of the
+        # request's own span (README, "Observe it"), for detail these handlers do not need.
         "operation_spans": False,
-        "tracing": settings.exports("traces"),
-        "metrics": settings.exports("metrics"),
+        "tracing": tracing,
+        # Recorded by Telemetry.record: FastAPI's own costs several times as much.
+        "metrics": False,
         "logs": settings.exports("logs"),
     }
-    if config["tracing"]:
-        # The sampler comes from OTEL_TRACES_SAMPLER and its argument, checked above.
-        config["tracer_provider"] = TracerProvider(resource=resource)
-    if config["metrics"]:
-        config["meter_provider"] = MeterProvider(resource=resource)
+    if tracing:
+        # The sampling is decided in `exclude`: what reaches the SDK is to be recorded.
+        config["tracer_provider"] = TracerProvider(resource=resource, sampler=ALWAYS_ON)
     if config["logs"]:
         config["logger_provider"] = LoggerProvider(resource=resource)
-    return config
+    found = Telemetry(fastapi=config)
+    if settings.exports("metrics"):
+        # The exporter reads its endpoint, timeout and temporality from the variables.
+        reader = PeriodicExportingMetricReader(OTLPMetricExporter())
+        found.meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+        meter = found.meter_provider.get_meter(DISTRIBUTION, package["Version"])
+        found.duration = meter.create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        )
+    return found
