@@ -35,6 +35,17 @@ def _variants(otlp: Receiver) -> dict[str, tuple[tuple[str, ...], bool]]:
         "access_log_on": (("-e", "APP_ACCESS_LOG=true"), False),
         "quiet": (QUIET, False),
         "telemetry_on": ((*QUIET, *exporting_to(otlp, **RECOMMENDED_SAMPLING)), False),
+        "telemetry_one_percent": (
+            (
+                *QUIET,
+                *exporting_to(
+                    otlp,
+                    OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+                    OTEL_TRACES_SAMPLER_ARG="0.01",
+                ),
+            ),
+            False,
+        ),
         "telemetry_all_traces": (
             (*QUIET, *exporting_to(otlp, OTEL_TRACES_SAMPLER="parentbased_always_on")),
             False,

@@ -165,6 +165,12 @@ def _observability_rows(results: dict[str, Any]) -> list[Row]:
             lambda x, y: x >= 0.8 * y,
         ),
         Row(
+            "telemetry exporting (1 % of traces) vs off, req/s",
+            o["telemetry_one_percent"],
+            o["quiet"],
+            rps,
+        ),
+        Row(
             "telemetry exporting (every trace) vs off, req/s",
             o["telemetry_all_traces"],
             o["quiet"],

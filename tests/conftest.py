@@ -53,6 +53,9 @@ def logging_state() -> Iterator[None]:
     for logger in loggers[1:]:
         logger.handlers.clear()
     yield
+    for handler in logging.root.handlers:
+        if handler not in saved[0][1]:
+            handler.close()
     for logger, handlers, level, propagate in saved:
         logger.handlers[:] = handlers
         logger.setLevel(level)

@@ -11,7 +11,15 @@ import uvicorn.config
 from opentelemetry.sdk.trace import TracerProvider
 
 from app.context import REQUEST_ID
-from app.logs import JsonFormatter, OncePerInterval, TextFormatter, configure_logging
+from app.logs import (
+    JsonFormatter,
+    JsonLines,
+    OncePerInterval,
+    TextFormatter,
+    configure_logging,
+    log_access,
+)
+from testing.wait import wait_until
 from tests.conftest import flush_logs
 
 RFC3339_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -162,3 +170,65 @@ def test_opentelemetry_lines_pass_once_per_interval_then_say_how_many_were_left_
     assert as_json(later)["left_out"] == 3
     assert once.filter(at(1, name="opentelemetry.exporter.y"))
     assert all(once.filter(at(1, name="app.example")) for _ in range(3))
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_access_lines_wait_and_any_other_line_writes_them_first_in_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+    log_access("GET /a 200", {"status": 200})
+    log_access("GET /b 200", {"status": 200})
+    assert capsys.readouterr().out == ""
+    logging.getLogger("app.example").info("ready")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["message"] for line in lines] == ["GET /a 200", "GET /b 200", "ready"]
+    assert lines[0]["logger"] == "app.access"
+    assert RFC3339_UTC_MS.fullmatch(lines[0]["time"])
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+    log_access("GET /a 200", {"status": 200})
+    written: list[str] = []
+
+    def arrived() -> bool:
+        written.append(capsys.readouterr().out)
+        return "GET /a 200" in "".join(written)
+
+    # Well above the 0.2 s period, well below anything a person would call late.
+    wait_until(arrived, timeout=2, what="the access line")
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_64_kib_of_waiting_lines_are_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", "json")
+    for _ in range(JsonLines.FLUSH_BYTES // 100 + 1):
+        log_access("GET /a 200", {"padding": "x" * 100})
+    assert capsys.readouterr().out.count("GET /a 200") > 0
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_in_text_the_access_line_goes_through_logging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging("info", "text")
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        log_access("GET /a 200", {"status": 200})
+    (record,) = caplog.records
+    assert (record.name, record.getMessage(), record.fields) == (  # type: ignore[attr-defined]
+        "app.access",
+        "GET /a 200",
+        {"status": 200},
+    )
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_above_info_there_are_no_access_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("warning", "json")
+    log_access("GET /a 200", {"status": 200})
+    flush_logs()
+    assert capsys.readouterr().out == ""

@@ -63,6 +63,7 @@ class JsonLines(logging.Handler):
         self._pending: list[str] = []
         self._size = 0
         self._flusher: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -99,9 +100,14 @@ class JsonLines(logging.Handler):
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    def close(self) -> None:
+        """Write what waits, and stop the periodic writes (logging's shutdown calls this)."""
+        self._stopped.set()
+        self.flush()
+        super().close()
+
     def _flush_periodically(self) -> None:
-        while True:
-            time.sleep(self.FLUSH_SECONDS)
+        while not self._stopped.wait(self.FLUSH_SECONDS):
             try:
                 self.flush()
             except (OSError, ValueError):

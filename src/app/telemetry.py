@@ -8,8 +8,8 @@ the SDK read are checked first: a wrong one stops the process with one line, ins
 of a warning and a service that exports nothing.
 """
 
+import random
 import re
-import secrets
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from importlib.metadata import metadata
@@ -98,6 +98,8 @@ class Recorder(Protocol):
 _METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 _TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})")
 _LOW_64_BITS = 2**64 - 1
+# A sampling draw, not a secret: the fast generator (a system call per request otherwise).
+_random_bits = random.Random().getrandbits  # noqa: S311
 
 
 @dataclass
@@ -155,7 +157,7 @@ def _sampled(settings: TelemetrySettings) -> Callable[[MutableMapping[str, Any]]
                 if follow_parent:
                     return bool(int(parent[2], 16) & 1)
                 return int(parent[1], 16) & _LOW_64_BITS < bound
-        return secrets.randbits(64) < bound
+        return _random_bits(64) < bound
 
     return sampled
 
