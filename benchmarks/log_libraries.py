@@ -1,0 +1,97 @@
+"""Microseconds per access line: the service's JSON lines against the JSON logging libraries.
+
+    uv run --with python-json-logger --with structlog python -m benchmarks.log_libraries
+
+Each writes the same access line (the same fields) to memory, 30 000 times, in this
+process: the cost of building and formatting the line, without the write to stdout.
+"""
+
+import io
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+
+from app.logs import JsonFormatter, json_line
+
+LINES = 30_000
+FIELDS = {
+    "method": "GET",
+    "path": "/items/5",
+    "route": "/items/{item_id}",
+    "status": 200,
+    "duration_ms": 1.234,
+    "client": "127.0.0.1",
+}
+
+
+def _per_line(write: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    for _ in range(LINES):
+        write()
+    return (time.perf_counter() - started) / LINES * 1e6
+
+
+def _through_logging(formatter: logging.Formatter, name: str) -> Callable[[], object]:
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(formatter)
+    logger = logging.getLogger(f"benchmark.{name}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return lambda: logger.info("GET /items/5 200", extra={"fields": FIELDS})
+
+
+class _PlainJson(logging.Formatter):
+    """The standard library's json in the simplest formatter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record), "level": record.levelname}
+        line |= {"logger": record.name, "message": record.getMessage(), **FIELDS}
+        return json.dumps(line)
+
+
+def main() -> int:
+    out = io.StringIO()
+    rows = {
+        "the service's access line (app.logs.json_line, no logging record)": _per_line(
+            lambda: out.write(json_line(time.time(), "INFO", "app.access", "GET /", FIELDS))
+        ),
+        "logging + the service's JsonFormatter": _per_line(
+            _through_logging(JsonFormatter(), "service")
+        ),
+        "logging + a plain json.dumps formatter": _per_line(
+            _through_logging(_PlainJson(), "plain")
+        ),
+    }
+    try:
+        from pythonjsonlogger.json import JsonFormatter as LibraryFormatter  # noqa: PLC0415
+
+        rows["logging + python-json-logger"] = _per_line(
+            _through_logging(LibraryFormatter(), "library")
+        )
+        import structlog  # noqa: PLC0415
+
+        structlog.configure(
+            processors=[
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.add_log_level,
+                structlog.processors.JSONRenderer(),
+            ],
+            logger_factory=structlog.PrintLoggerFactory(out),
+            cache_logger_on_first_use=True,
+        )
+        log = structlog.get_logger("app.access")
+        rows["structlog"] = _per_line(lambda: log.info("GET /items/5 200", **FIELDS))
+    except ImportError as missing:
+        print(f"log_libraries: {missing.name} missing (see the usage line)", file=sys.stderr)
+        return 1
+    print("| per access line | µs |\n| --- | --- |")
+    for name, micros in rows.items():
+        print(f"| {name} | {micros:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
