@@ -47,7 +47,7 @@ class _PlainJson(logging.Formatter):
     """The standard library's json in the simplest formatter."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": self.formatTime(record), "level": record.levelname}
+        line: dict[str, object] = {"time": self.formatTime(record), "level": record.levelname}
         line |= {"logger": record.name, "message": record.getMessage(), **FIELDS}
         return json.dumps(line)
 
