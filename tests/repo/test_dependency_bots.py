@@ -1,6 +1,7 @@
 """Dependabot and Renovate: valid configurations that cover every kind of dependency."""
 
 import json
+import tomllib
 from typing import Any
 
 import yaml
@@ -45,10 +46,16 @@ def test_both_bots_cover_every_kind_of_dependency_the_project_has() -> None:
     assert {renovate for _, renovate in present} <= managers
 
 
-def test_both_bots_hold_a_release_back_for_the_same_number_of_days() -> None:
+def test_both_bots_and_uv_hold_a_release_back_for_the_same_number_of_days() -> None:
     cooldowns = {u["cooldown"]["default-days"] for u in _dependabot()}
     age = json.loads(RENOVATE.read_text())["minimumReleaseAge"]
-    assert cooldowns == {int(age.removesuffix(" days"))}
+    days = int(age.removesuffix(" days"))
+    assert cooldowns == {days}
+    uv = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["uv"]
+    assert uv["exclude-newer"] == f"{days} days"
+    # The lock was resolved with it: uv wrote the span down.
+    options = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())["options"]
+    assert options["exclude-newer-span"] == f"P{days}D"
 
 
 def test_the_uv_image_is_a_stage_the_docker_bot_can_see() -> None:
