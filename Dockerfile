@@ -17,11 +17,11 @@ ENV UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/opt/venv
 # The project is built here; the runtime stage never sees this directory.
 WORKDIR /src
-# Packages that fastapi[standard] brings for development and deployment tooling only
-# (FastAPI Cloud's CLI with its telemetry and archiving, and the HTTP clients that
-# TestClient uses): nothing the server imports. Left out of the runtime venv.
-ARG DEV_ONLY_PACKAGES="fastapi-cloud-cli agent-detector detect-installer fastar rignore \
-sentry-sdk httpx httpcore httpx2 httpcore2 truststore"
+# Packages that fastapi's standard extra brings for development only: the HTTP clients
+# that TestClient uses, nothing the server imports. Left out of the runtime venv. (The
+# extra without FastAPI Cloud's CLI, in pyproject.toml, already leaves out that CLI with
+# its telemetry and archiving packages.)
+ARG DEV_ONLY_PACKAGES="httpx httpcore httpx2 httpcore2 truststore"
 # email-validator (and its dnspython) serve Pydantic's EmailStr, which no model here
 # declares; installed, FastAPI imports it on every start (the README has the cost).
 # A model that declares EmailStr fails at import without it (a unit test says so first):

@@ -160,8 +160,9 @@ def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
 @pytest.mark.parametrize(
     "package",
     [
-        # DEV_ONLY_PACKAGES
-        *("fastapi_cloud_cli", "sentry_sdk", "httpx", "httpx2", "fastar", "rignore"),
+        # FastAPI Cloud's CLI and its packages (not in the lock), TestClient's HTTP clients
+        # (DEV_ONLY_PACKAGES)
+        *("fastapi_cloud_cli", "sentry_sdk", "fastar", "rignore", "httpx", "httpx2"),
         # UNUSED_PACKAGES
         *("email_validator", "dns"),
     ],
