@@ -67,6 +67,14 @@ def restored(stack: SwarmStack, image: str) -> Iterator[None]:
     """The stack back on the project's image, as shipped, after a test that updates it."""
     yield
     stack.deploy(image)
+    # The update back must have ended, not merely be serving: a test that updates again
+    # while it runs would roll back to the image it was leaving.
+    wait_until(
+        lambda: stack.update_state("app") in {"completed", "rollback_completed"}
+        and {task["Image"] for task in stack.running("app")} == {image},
+        timeout=240,
+        what="the stack back on the shipped image",
+    )
     stack.wait_serving()
 
 
