@@ -151,6 +151,16 @@ class SwarmStack:
         )
         return state.stdout.strip()
 
+    def wait_settled(self, service: str = "app", timeout: float = 240) -> None:
+        """No update of the service under way (none began, or the last one ended, rolled
+        back or not), and every running task on the same image."""
+
+        def settled() -> bool:
+            ended = self.update_state(service) not in {"updating", "rollback_started"}
+            return ended and len({task["Image"] for task in self.running(service)}) == 1
+
+        wait_until(settled, timeout=timeout, what=f"the {service} service to settle")
+
     def wait_serving(self, replicas: int = 2, timeout: float = 180) -> None:
         """Every app replica running and healthy, and the proxy serving HTTPS."""
 

@@ -75,6 +75,9 @@ def _update_under_load(
 ) -> Load:
     """Redeploy with `image` (and `env`) while requests flow through the proxy; wait for the
     update to end in state `ends` and for the stack to serve again."""
+    # An earlier test's restore may still be updating: this update starts from a settled
+    # service, so that its rollback has one version to return to.
+    stack.wait_settled()
     with Load(stack).running() as load:
         stack.deploy(image, **env)
         wait_until(
