@@ -151,6 +151,17 @@ class SwarmStack:
         )
         return state.stdout.strip()
 
+    def spec_image(self, service: str) -> str:
+        """The image the service's current spec names (what a rollback returns to)."""
+        spec = docker(
+            "service",
+            "inspect",
+            "--format",
+            "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+            self.service(service),
+        )
+        return spec.stdout.strip()
+
     def wait_settled(self, service: str = "app", timeout: float = 240) -> None:
         """No update of the service under way (none began, or the last one ended, rolled
         back or not), and every running task on the same image."""

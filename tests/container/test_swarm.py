@@ -115,15 +115,16 @@ def test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request(
         "> /opt/venv/lib/python3.13/site-packages/app/healthcheck.py",
         "USER 10001:10001",
     )
-    # Whatever the stack ran before (the shipped image, or what an earlier test's restore
-    # left), the rollback returns to exactly that.
-    before = {task["Image"] for task in stack.running("app")}
+    # The rollback returns to the spec the update replaced: the shipped image, which the
+    # restore after an earlier test deployed again.
+    stack.wait_settled()
+    before = stack.spec_image("app")
     what = "failed update, rolled back"
     load = _update_under_load(stack, what, unhealthy, "rollback_completed", timeout=240)
     assert len(load.outcomes) > 100
     assert load.failures == []
-    assert {task["Image"] for task in stack.running("app")} == before
-    assert unhealthy not in before
+    assert before.split("@")[0] == image
+    assert {task["Image"] for task in stack.running("app")} == {before}
 
 
 @pytest.mark.usefixtures("restored")
