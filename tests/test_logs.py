@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from app.context import REQUEST_ID
 from app.logs import (
+    CurrentStream,
     JsonFormatter,
     JsonLines,
     OncePerInterval,
@@ -232,3 +234,21 @@ def test_above_info_there_are_no_access_lines(capsys: pytest.CaptureFixture[str]
     log_access("GET /a 200", {"status": 200})
     flush_logs()
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("handler", "formatter"),
+    [(JsonLines, JsonFormatter), (lambda: CurrentStream("stderr"), TextFormatter)],
+)
+def test_a_line_that_cannot_be_formatted_is_reported_and_never_raised(
+    handler: Callable[[], logging.Handler],
+    formatter: Callable[[], logging.Formatter],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    made = handler()
+    made.setFormatter(formatter())
+    broken = record("%d items")
+    broken.args = ("not a number",)
+    made.handle(broken)
+    made.close()
+    assert "--- Logging error ---" in capsys.readouterr().err

@@ -248,3 +248,15 @@ def test_an_invalid_variable_stops_the_start_with_one_line_naming_it(
 )
 def test_probes_assets_and_scrapes_are_left_out_of_traces(path: str, left_out: bool) -> None:
     assert unobserved({"type": "http", "path": path}) is left_out
+
+
+def test_flushing_exports_the_recorded_metrics_now() -> None:
+    flushed: list[str] = []
+
+    class Provider:
+        def force_flush(self) -> None:
+            flushed.append("metrics")
+
+    Telemetry(fastapi={}, meter_provider=Provider()).flush()
+    Telemetry(fastapi={}).flush()
+    assert flushed == ["metrics"]
