@@ -37,13 +37,14 @@ KINDS = {
 }
 
 
-def test_both_bots_cover_every_kind_of_dependency_the_project_has() -> None:
+def test_both_bots_cover_exactly_the_kinds_of_dependency_the_project_has() -> None:
     present = [kinds for path, kinds in KINDS.items() if (PROJECT_ROOT / path).exists()]
     assert present
     ecosystems = {u["package-ecosystem"] for u in _dependabot()}
     managers = set(json.loads(RENOVATE.read_text())["enabledManagers"])
-    assert {dependabot for dependabot, _ in present} <= ecosystems
-    assert {renovate for _, renovate in present} <= managers
+    # Neither claims more than the other, nor more than the project holds.
+    assert {dependabot for dependabot, _ in present} == ecosystems
+    assert {renovate for _, renovate in present} == managers
 
 
 def test_both_bots_and_uv_hold_a_release_back_for_the_same_number_of_days() -> None:
