@@ -32,6 +32,11 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0,
 _METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
 
+def method_label(method: str) -> str:
+    """The request method as both metrics name it: a known one, or _OTHER."""
+    return method if method in _METHODS else "_OTHER"
+
+
 def _multiprocess_dir() -> Path | None:
     value = os.environ.get(MULTIPROCESS_DIR)
     return Path(value) if value else None
@@ -73,8 +78,7 @@ class RequestMetrics:
             ProcessCollector(registry=self._registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in _METHODS else "_OTHER"
-        self._duration.labels(method, route, str(status)).observe(seconds)
+        self._duration.labels(method_label(method), route, str(status)).observe(seconds)
 
     def exposition(self) -> bytes:
         """The text a scrape receives."""

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.metrics import BUCKETS as DURATION_BUCKETS
+from app.metrics import method_label
 from app.unobserved import unobserved
 
 
@@ -95,7 +96,6 @@ class Recorder(Protocol):
     def record(self, amount: float, attributes: dict[str, Any] | None = None) -> None: ...
 
 
-_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 _TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})")
 _LOW_64_BITS = 2**64 - 1
 # A sampling draw, not a secret: the fast generator (a system call per request otherwise).
@@ -117,9 +117,8 @@ class Telemetry:
         """http.server.request.duration, with the attributes the HTTP conventions require."""
         if self.duration is None or unobserved(scope):
             return
-        method = scope["method"]
         attributes: dict[str, Any] = {
-            "http.request.method": method if method in _METHODS else "_OTHER",
+            "http.request.method": method_label(scope["method"]),
             "url.scheme": scope.get("scheme", "http"),
             "http.response.status_code": status,
         }
