@@ -140,27 +140,18 @@ class SwarmStack:
         status = docker("inspect", "--format", "{{.State.Health.Status}}", container, check=False)
         return status.stdout.strip() == "healthy"
 
+    def _inspect(self, service: str, template: str) -> str:
+        """One field of `docker service inspect`, by Go template."""
+        inspected = docker("service", "inspect", "--format", template, self.service(service))
+        return inspected.stdout.strip()
+
     def update_state(self, service: str) -> str:
         """The last update's state: completed, rollback_completed, updating..."""
-        state = docker(
-            "service",
-            "inspect",
-            "--format",
-            "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
-            self.service(service),
-        )
-        return state.stdout.strip()
+        return self._inspect(service, "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}")
 
     def spec_image(self, service: str) -> str:
         """The image the service's current spec names (what a rollback returns to)."""
-        spec = docker(
-            "service",
-            "inspect",
-            "--format",
-            "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
-            self.service(service),
-        )
-        return spec.stdout.strip()
+        return self._inspect(service, "{{.Spec.TaskTemplate.ContainerSpec.Image}}")
 
     def wait_settled(self, service: str = "app", timeout: float = 240) -> None:
         """No update of the service under way (none began, or the last one ended, rolled
