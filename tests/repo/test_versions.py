@@ -16,13 +16,13 @@ def _read(name: str) -> str:
 def _uv_versions() -> dict[str, str]:
     pyproject = tomllib.loads(_read("pyproject.toml"))
     dockerfile = re.findall(r"^FROM ghcr\.io/astral-sh/uv:(\S+)", _read("Dockerfile"), re.M)
-    workflow = re.findall(r'^\s+UV_VERSION: "(\S+)"', _read(".github/workflows/ci.yml"), re.M)
+    hashed = re.findall(r"^uv==(\S+)", _read("scripts/uv-requirements.txt"), re.M)
     return {
         "pyproject.toml [tool.uv] required-version": pyproject["tool"]["uv"][
             "required-version"
         ].removeprefix("=="),
         **{f"Dockerfile FROM ghcr.io/astral-sh/uv (#{i + 1})": v for i, v in enumerate(dockerfile)},
-        **{f".github/workflows/ci.yml UV_VERSION (#{i + 1})": v for i, v in enumerate(workflow)},
+        **{f"scripts/uv-requirements.txt uv== (#{i + 1})": v for i, v in enumerate(hashed)},
     }
 
 
