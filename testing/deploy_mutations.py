@@ -45,6 +45,8 @@ COMPOSE = "tests/container/test_compose.py"
 K8S_RUNTIME = "tests/container/test_k8s_runtime.py"
 K8S = "tests/deploy/test_k8s.py"
 SWARM = "tests/container/test_swarm.py"
+RELEASE = "tests/deploy/test_release.py"
+WORKFLOWS = "tests/repo/test_workflows.py"
 
 MUTATIONS = (
     Mutation(
@@ -290,6 +292,27 @@ MUTATIONS = (
         '            limits:\n              cpu: "1"\n              memory: 256Mi\n'
         "          securityContext: *restricted",
         f"{K8S}::test_memory_matches_the_compose_figures[prod]",
+    ),
+    Mutation(
+        "deploy/k8s/overlays/prod/kustomization.yaml",
+        "prod runs its image by digest, not by a movable tag",
+        "    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        "    newTag: 0.1.0",
+        f"{RELEASE}::test_prod_runs_every_container_by_digest_and_none_by_tag",
+    ),
+    Mutation(
+        ".github/workflows/ci.yml",
+        "the scan fails on fixable high findings as well as critical ones",
+        "severity: CRITICAL,HIGH",
+        "severity: CRITICAL",
+        f"{WORKFLOWS}::test_the_scan_fails_on_fixable_critical_and_high_findings_and_uploads_sarif",
+    ),
+    Mutation(
+        ".github/workflows/ci.yml",
+        "what gets signed is the pushed digest",
+        'image="ghcr.io/${GITHUB_REPOSITORY,,}@${DIGEST}"',
+        'image="ghcr.io/${GITHUB_REPOSITORY,,}:main"',
+        f"{WORKFLOWS}::test_only_the_pushed_digest_is_signed_and_its_sbom_attested_keylessly",
     ),
 )
 

@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -9,20 +10,22 @@ import yaml
 from testing.paths import PROJECT_ROOT
 from testing.require import require
 
-OVERLAYS = sorted(p.name for p in (PROJECT_ROOT / "deploy" / "k8s" / "overlays").iterdir())
+K8S = PROJECT_ROOT / "deploy" / "k8s"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir())
 
 type Manifest = dict[str, Any]
 
 
-def render(overlay: str) -> list[Manifest]:
-    """Every object of `kustomize build deploy/k8s/overlays/OVERLAY`."""
+def render(overlay: str, k8s: Path = K8S) -> list[Manifest]:
+    """Every object of `kustomize build deploy/k8s/overlays/OVERLAY` (or of a copy of
+    deploy/k8s at K8S)."""
     require(
         shutil.which("kustomize") is not None,
         variable="REQUIRE_KUSTOMIZE",
         reason="kustomize is not installed (apt-get install -t trixie kustomize)",
     )
     result = subprocess.run(
-        ["kustomize", "build", str(PROJECT_ROOT / "deploy" / "k8s" / "overlays" / overlay)],
+        ["kustomize", "build", str(k8s / "overlays" / overlay)],
         capture_output=True,
         text=True,
         timeout=60,

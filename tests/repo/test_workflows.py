@@ -131,7 +131,7 @@ def test_the_image_is_rebuilt_every_week_from_freshly_pulled_base_images() -> No
     (cron,) = [entry["cron"] for entry in workflow[True]["schedule"]]
     minute, hour, day_of_month, month, day_of_week = cron.split()
     assert (day_of_month, month) == ("*", "*")
-    assert day_of_week.isdigit() and minute.isdigit() and hour.isdigit()
+    assert [field.isdigit() for field in (minute, hour, day_of_week)] == [True, True, True]
     image = workflow["jobs"]["image"]
     assert "if" not in image
     # A scheduled run is not a pull request, so it publishes.
