@@ -18,6 +18,7 @@ from app.request_context import RequestContext
 from app.root_path import RootPathMiddleware
 from app.settings import Settings, get_settings, or_exit, settings_or_exit
 from app.telemetry import TelemetrySettings, telemetry
+from app.telemetry_gate import gate
 from app.unobserved import METRICS_PATH
 
 logger = logging.getLogger("app.lifespan")
@@ -52,7 +53,7 @@ def create_app(
     settings = settings or get_settings()
     exporting = telemetry(telemetry_settings or TelemetrySettings())
     build = docs.with_docs if settings.docs_enabled else docs.without_docs
-    app = build(TITLE, VERSION, lifespan, exporting.fastapi)
+    app = gate(build(TITLE, VERSION, lifespan, exporting.fastapi), exporting.fastapi.get("exclude"))
     app.state.settings = settings
     app.state.telemetry = exporting
     if settings.root_path:

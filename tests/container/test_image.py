@@ -130,35 +130,37 @@ def test_a_source_change_rebuilds_on_top_of_the_cached_dependency_layer(
     # Two changes in a row, pyproject.toml untouched: the first build leaves a wheel of
     # this version in uv's cache, whatever state the cache was in, and the second must
     # still install its own sources, not that wheel.
-    for change in range(2):
-        main.write_text(f"{original}\n# rebuild marker {change} {time.time_ns()}\n")
-        result = docker(
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--load",
-            "-t",
-            f"{image}-rebuild",
-            str(tmp_path),
-            timeout=600,
-        )
-        states = _step_states(result.stderr)
-        dependencies = [s for s in states if "--no-install-project" in s]
-        project = [s for s in states if "uv sync" in s and "--no-install-project" not in s]
-        assert len(dependencies) == 1, states
-        assert len(project) == 1, states
-        assert states[dependencies[0]] == "CACHED"
-        assert states[project[0]] == "DONE"
-        # The changed source is what the image runs, not a wheel uv built earlier.
-        installed = docker(
-            "run",
-            "--rm",
-            f"{image}-rebuild",
-            "cat",
-            "/opt/venv/lib/python3.13/site-packages/app/main.py",
-        ).stdout
-        assert installed == main.read_text(), f"change {change}: an earlier build's wheel"
-    docker("image", "rm", f"{image}-rebuild", check=False)
+    try:
+        for change in range(2):
+            main.write_text(f"{original}\n# rebuild marker {change} {time.time_ns()}\n")
+            result = docker(
+                "buildx",
+                "build",
+                "--progress=plain",
+                "--load",
+                "-t",
+                f"{image}-rebuild",
+                str(tmp_path),
+                timeout=600,
+            )
+            states = _step_states(result.stderr)
+            dependencies = [s for s in states if "--no-install-project" in s]
+            project = [s for s in states if "uv sync" in s and "--no-install-project" not in s]
+            assert len(dependencies) == 1, states
+            assert len(project) == 1, states
+            assert states[dependencies[0]] == "CACHED"
+            assert states[project[0]] == "DONE"
+            # The changed source is what the image runs, not a wheel uv built earlier.
+            installed = docker(
+                "run",
+                "--rm",
+                f"{image}-rebuild",
+                "cat",
+                "/opt/venv/lib/python3.13/site-packages/app/main.py",
+            ).stdout
+            assert installed == main.read_text(), f"change {change}: an earlier build's wheel"
+    finally:
+        docker("image", "rm", f"{image}-rebuild", check=False)
 
 
 @pytest.mark.parametrize(
