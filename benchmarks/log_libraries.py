@@ -12,7 +12,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
+import orjson
+
+from app import logs
 from app.logs import JsonFormatter, json_line
 
 LINES = 30_000
@@ -52,12 +56,35 @@ class _PlainJson(logging.Formatter):
         return json.dumps(line)
 
 
+_STDLIB_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def _stdlib(line: dict[str, Any]) -> str:
+    return _STDLIB_ENCODER.encode(line)
+
+
+def _with_stdlib_json(out: io.StringIO) -> float:
+    """The service's line as json_line builds it, encoded by the standard library's json
+    (what the service used before orjson)."""
+    encode = logs._encode  # swapped for this one measurement
+    logs._encode = _stdlib
+    try:
+        return _per_line(
+            lambda: out.write(json_line(time.time(), "INFO", "app.access", "GET /", FIELDS))
+        )
+    finally:
+        logs._encode = encode
+
+
 def main() -> int:
     out = io.StringIO()
     rows = {
-        "the service's access line (app.logs.json_line, no logging record)": _per_line(
-            lambda: out.write(json_line(time.time(), "INFO", "app.access", "GET /", FIELDS))
+        "the service's access line (app.logs.json_line with orjson, no logging record)": (
+            _per_line(
+                lambda: out.write(json_line(time.time(), "INFO", "app.access", "GET /", FIELDS))
+            )
         ),
+        "the same line with the standard library's json": _with_stdlib_json(out),
         "logging + the service's JsonFormatter": _per_line(
             _through_logging(JsonFormatter(), "service")
         ),
@@ -84,6 +111,18 @@ def main() -> int:
         )
         log = structlog.get_logger("app.access")
         rows["structlog"] = _per_line(lambda: log.info("GET /items/5 200", **FIELDS))
+        raw = io.BytesIO()
+        structlog.configure(
+            processors=[
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.add_log_level,
+                structlog.processors.JSONRenderer(serializer=orjson.dumps),
+            ],
+            logger_factory=structlog.BytesLoggerFactory(raw),
+            cache_logger_on_first_use=True,
+        )
+        fast = structlog.get_logger("app.access")
+        rows["structlog with orjson"] = _per_line(lambda: fast.info("GET /items/5 200", **FIELDS))
     except ImportError as missing:
         print(f"log_libraries: {missing.name} missing (see the usage line)", file=sys.stderr)
         return 1

@@ -65,6 +65,21 @@ def test_a_message_that_looks_like_json_and_lines_stays_one_message() -> None:
     assert (line["level"], line["message"]) == ("INFO", hostile)
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (2**70, 2**70),  # beyond 64 bits: orjson refuses it, the standard library writes it
+        ({"nested": ["x", 1.5, None]}, {"nested": ["x", 1.5, None]}),
+        (b"raw", "b'raw'"),  # neither encoder takes bytes: their text, never a lost line
+        ("caf\u00e9 \U0001f600", "caf\u00e9 \U0001f600"),
+    ],
+    ids=["big-int", "nested", "bytes", "non-ascii"],
+)
+def test_any_field_value_is_written_and_reads_back(value: object, written: object) -> None:
+    line = as_json(record(fields={"value": value}))
+    assert line["value"] == written
+
+
 def test_an_exception_traceback_is_whole_in_its_own_field() -> None:
     line = as_json(failing_record())
     assert line["message"] == "failed"

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+import orjson
 from opentelemetry import trace
 
 from app.context import current_request_id
@@ -174,9 +175,18 @@ def _timestamp(created: float) -> str:
     return f"{_second_text}.{int((created - second) * 1000):03d}Z"
 
 
-# ensure_ascii=False keeps non-ASCII text readable; the standard library still escapes
-# every quote, backslash and control character.
-_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# orjson escapes every quote, backslash and control character, keeps non-ASCII text
+# readable, and costs a tenth of the standard library's encoder, once per request
+# (README, "Observe it"). What it refuses (an integer beyond 64 bits) the standard
+# library writes instead, so no line is lost.
+_fallback = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _encode(line: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(line, default=str).decode()
+    except orjson.JSONEncodeError:
+        return _fallback(line)
 
 
 def json_line(
