@@ -1,8 +1,12 @@
 """What the access log, telemetry and scrapes cost: requests/s with each on and off.
 
 Every variant is a fresh container of the project's image with one worker, loaded with
-wrk on /items/5?q=somequery; the variants take turns within each repeat, so that a slow
-spell of the machine hits them alike. Telemetry exports to a real OTLP/HTTP receiver.
+wrk on /items/5?q=somequery; telemetry exports to a real OTLP/HTTP receiver. Within a
+repeat the variants take turns around the baseline (everything off), in reverse order on
+every other repeat; each variant's cost is the median, over the repeats, of its run
+divided by the same repeat's baseline run. The machine's speed drifts by more than these
+costs over a few minutes: a ratio of runs a minute apart, averaged over both orders,
+divides most of that drift out, where a ratio of medians over the whole run does not.
 """
 
 import argparse
@@ -29,11 +33,14 @@ RECOMMENDED_SAMPLING = {
 }
 
 
+BASELINE = "quiet"
+
+
 def _variants(otlp: Receiver) -> dict[str, tuple[tuple[str, ...], bool]]:
-    """name: (docker run options, whether /metrics is scraped every second meanwhile)."""
+    """name: (docker run options, whether /metrics is scraped every second meanwhile), in
+    the order they run, the baseline in the middle."""
     return {
         "access_log_on": (("-e", "APP_ACCESS_LOG=true"), False),
-        "quiet": (QUIET, False),
         "telemetry_on": ((*QUIET, *exporting_to(otlp, **RECOMMENDED_SAMPLING)), False),
         "telemetry_one_percent": (
             (
@@ -46,6 +53,7 @@ def _variants(otlp: Receiver) -> dict[str, tuple[tuple[str, ...], bool]]:
             ),
             False,
         ),
+        BASELINE: (QUIET, False),
         "telemetry_all_traces": (
             (*QUIET, *exporting_to(otlp, OTEL_TRACES_SAMPLER="parentbased_always_on")),
             False,
@@ -99,17 +107,27 @@ def _requests_per_second(
     return load.requests_per_second
 
 
-def observability(tag: str, repeats: int, seconds: float) -> dict[str, float]:
-    """Median requests/s of each variant."""
+def observability(tag: str, repeats: int, seconds: float) -> dict[str, dict[str, float]]:
+    """Each variant's median requests/s (`rps`) and the median of its per-repeat ratio to
+    the baseline (`ratio`; the baseline's own is 1)."""
     with receiver(tag) as otlp:
         variants = _variants(otlp)
         runs: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(repeats):
-            for name, (options, scraped) in variants.items():
+        for repeat in range(repeats):
+            order = list(variants) if repeat % 2 == 0 else list(reversed(variants))
+            for name in order:
+                options, scraped = variants[name]
                 runs[name].append(
                     _requests_per_second(tag, options, scraped=scraped, seconds=seconds)
                 )
-    return {name: median(values) for name, values in runs.items()}
+    baseline = runs[BASELINE]
+    return {
+        name: {
+            "rps": median(values),
+            "ratio": median([run / base for run, base in zip(values, baseline, strict=True)]),
+        }
+        for name, values in runs.items()
+    }
 
 
 def main() -> int:
