@@ -1,0 +1,154 @@
+"""Microseconds per request through the service's app, in this process: what the access
+log, the metrics and tracing add to a request, without the network, the server or Docker.
+
+    uv run python -m benchmarks.request_loop [--repeats 5] [--requests 20000]
+
+Each variant runs in a process of its own (settings are read per process): the app is
+built as the server builds it, warmed up, `gc.freeze()` as its lifespan does, then
+GET /items/5?q=somequery is sent straight to it, `--requests` times, on one event loop.
+The variants take turns, `--repeats` times; the figure is the fastest run of each, the
+one the machine disturbed least (its speed swings more than these differences between
+runs a few seconds apart, and a disturbance only ever adds time). Access lines go to
+/dev/null. Telemetry is configured as for exporting, but nothing is exported during the
+run (the export interval and batch are larger than the run; the process ends without
+flushing), so this is the cost on the request path alone; benchmarks.observability
+measures the whole, export included, in the image.
+"""
+
+import argparse
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+# Never contacted: nothing is exported within a run, and the process ends without a flush.
+_UNUSED_ENDPOINT = "http://127.0.0.1:9"
+_TELEMETRY = {
+    "FASTAPI_OTEL_AUTO_CONFIGURE": "true",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": _UNUSED_ENDPOINT,
+    "OTEL_LOGS_EXPORTER": "none",
+    "OTEL_METRIC_EXPORT_INTERVAL": "3600000",
+    "OTEL_BSP_SCHEDULE_DELAY": "3600000",
+    "OTEL_BSP_MAX_QUEUE_SIZE": "10000000",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10000000",
+}
+
+
+def _ratio(value: str) -> dict[str, str]:
+    return {
+        **_TELEMETRY,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": value,
+    }
+
+
+VARIANTS: dict[str, dict[str, str]] = {
+    "off": {},
+    "access log": {"APP_ACCESS_LOG": "true", "APP_LOG_FORMAT": "json"},
+    "metrics only": {**_TELEMETRY, "OTEL_TRACES_EXPORTER": "none"},
+    "metrics, tracing on, nothing sampled": _ratio("0"),
+    "the same without the telemetry gate": {**_ratio("0"), "BENCHMARK_UNGATED": "1"},
+    "metrics, 10 % of traces": _ratio("0.1"),
+    "metrics, every trace": _ratio("1"),
+}
+_SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.4"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/items/5",
+    "raw_path": b"/items/5",
+    "query_string": b"q=somequery",
+    "root_path": "",
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+
+
+def _one_variant(requests: int) -> float:
+    """In this process, configured by its environment: microseconds per request."""
+    from app import main  # noqa: PLC0415 - only the variant's process builds the app
+
+    if os.environ.get("BENCHMARK_UNGATED"):
+        main.gate = lambda app, excludes: app  # type: ignore[attr-defined] # the lever, undone
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the access lines' sink
+    # Built as the server builds it: settings, logging, the metrics directory, the app.
+    app = main.__getattr__("app")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        del message
+
+    async def run(count: int) -> float:
+        started = time.perf_counter()
+        for _ in range(count):
+            await app({**_SCOPE, "headers": [(b"host", b"localhost")]}, receive, send)
+        return (time.perf_counter() - started) / count * 1e6
+
+    async def measure() -> float:
+        await run(min(2000, requests))  # warm-up, not counted
+        gc.collect()
+        gc.freeze()
+        return await run(requests)
+
+    return asyncio.run(measure())
+
+
+def _in_a_process(name: str, requests: int, metrics_dir: str) -> float:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("APP_", "OTEL_", "FASTAPI_OTEL_"))
+    }
+    # As in the image: the workers' metrics in files, the access log off unless asked.
+    environment |= {
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "APP_ACCESS_LOG": "false",
+        **VARIANTS[name],
+    }
+    command = [sys.executable, "-m", "benchmarks.request_loop", "--variant", name]
+    result = subprocess.run(
+        [*command, "--requests", str(requests)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return float(result.stderr.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        micros = _one_variant(args.requests)
+        print(f"{micros:.3f}", file=sys.stderr)
+        # No exit-time flush: nothing is sent to the endpoint that is never listened on.
+        os._exit(0)
+    runs: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory() as metrics_dir:
+        for _ in range(args.repeats):
+            for name in VARIANTS:
+                runs[name].append(_in_a_process(name, args.requests, metrics_dir))
+    off = min(runs["off"])
+    print("| per request, in this process | µs | added to off |\n| --- | --- | --- |")
+    for name, values in runs.items():
+        micros = min(values)
+        print(f"| {name} | {micros:.1f} | {micros - off:+.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
