@@ -10,10 +10,15 @@ divides most of that drift out, where a ratio of medians over the whole run does
 """
 
 import argparse
+import math
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -88,23 +93,62 @@ def _scraping(base_url: str) -> Iterator[None]:
         scraper.join()
 
 
-def _requests_per_second(
-    tag: str, options: tuple[str, ...], *, scraped: bool, seconds: float
-) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One loaded run: requests/s, and the CPU time per request (µs) of the server's
+    container and of Docker's daemon (which handles every line the container writes),
+    where this machine lets them be read (else NaN)."""
+
+    requests_per_second: float
+    server_us: float
+    daemon_us: float
+
+
+def _daemon_cpu_seconds() -> float:
+    """User and system CPU seconds dockerd has used so far; NaN where it cannot be read."""
+    found = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True, check=False)
+    try:
+        stat = Path(f"/proc/{found.stdout.split()[0]}/stat").read_text()
+    except (IndexError, OSError):
+        return math.nan
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _container_cpu_seconds(container_id: str) -> float:
+    """CPU seconds the container's processes have used (cgroup v1 or v2); NaN elsewhere."""
+    v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage")
+    v2 = Path(f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat")
+    if v1.exists():
+        return int(v1.read_text()) / 1e9
+    if v2.exists():
+        usage = dict(line.split() for line in v2.read_text().splitlines())
+        return int(usage["usage_usec"]) / 1e6
+    return math.nan
+
+
+def _loaded_run(tag: str, options: tuple[str, ...], *, scraped: bool, seconds: float) -> Run:
     container = start(tag, "-e", "WEB_CONCURRENCY=1", *options)
     try:
         wrk(f"{container.base_url}{ITEM}", seconds=min(seconds, 2))  # warm-up, not counted
+        before = _container_cpu_seconds(container.id), _daemon_cpu_seconds()
         if scraped:
             with _scraping(container.base_url):
                 load = wrk(f"{container.base_url}{ITEM}", seconds)
         else:
             load = wrk(f"{container.base_url}{ITEM}", seconds)
+        after = _container_cpu_seconds(container.id), _daemon_cpu_seconds()
     finally:
         remove(container)
     if not load.clean:
         msg = f"errors under load with {options}: {load}"
         raise RuntimeError(msg)
-    return load.requests_per_second
+    requests = load.requests_per_second * max(1, round(seconds))
+    return Run(
+        load.requests_per_second,
+        (after[0] - before[0]) / requests * 1e6,
+        (after[1] - before[1]) / requests * 1e6,
+    )
 
 
 def observability(tag: str, repeats: int, seconds: float) -> dict[str, dict[str, float]]:
@@ -112,19 +156,21 @@ def observability(tag: str, repeats: int, seconds: float) -> dict[str, dict[str,
     the baseline (`ratio`; the baseline's own is 1)."""
     with receiver(tag) as otlp:
         variants = _variants(otlp)
-        runs: dict[str, list[float]] = {name: [] for name in variants}
+        runs: dict[str, list[Run]] = {name: [] for name in variants}
         for repeat in range(repeats):
             order = list(variants) if repeat % 2 == 0 else list(reversed(variants))
             for name in order:
                 options, scraped = variants[name]
-                runs[name].append(
-                    _requests_per_second(tag, options, scraped=scraped, seconds=seconds)
-                )
-    baseline = runs[BASELINE]
+                runs[name].append(_loaded_run(tag, options, scraped=scraped, seconds=seconds))
+    baseline = [run.requests_per_second for run in runs[BASELINE]]
     return {
         name: {
-            "rps": median(values),
-            "ratio": median([run / base for run, base in zip(values, baseline, strict=True)]),
+            "rps": median([run.requests_per_second for run in values]),
+            "ratio": median(
+                [run.requests_per_second / base for run, base in zip(values, baseline, strict=True)]
+            ),
+            "server_us": median([run.server_us for run in values]),
+            "daemon_us": median([run.daemon_us for run in values]),
         }
         for name, values in runs.items()
     }

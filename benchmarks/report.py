@@ -228,5 +228,15 @@ def observability_table(results: dict[str, Any]) -> str:
         "| figure | on | off | on / off | target | met |",
         "| --- | --- | --- | --- | --- | --- |",
         *(row.markdown() for row in _observability_rows(results)),
+        "",
+        "CPU per request, µs (medians): the server's container, Docker's daemon",
+        "(which handles every line a container writes):",
+        "",
+        "| variant | server | daemon |",
+        "| --- | --- | --- |",
+        *(
+            f"| {name} | {figures['server_us']:.1f} | {figures['daemon_us']:.1f} |"
+            for name, figures in results["observability"].items()
+        ),
     ]
     return "\n".join(lines)
