@@ -3,10 +3,13 @@
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import Histogram, MetricExportResult, MetricsData
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from app.duration import DurationExport, DurationHistogram
 from app.settings import or_exit
 from app.telemetry import Telemetry, TelemetrySettings, telemetry
 from app.unobserved import unobserved
@@ -28,7 +31,7 @@ def test_nothing_set_switches_every_signal_off(monkeypatch: pytest.MonkeyPatch) 
         "logs": False,
         "auto_configure": False,
     }
-    assert (off.duration, off.meter_provider) == (None, None)
+    assert (off.duration, off.export) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -60,8 +63,11 @@ def test_switched_on_fastapi_traces_and_logs_and_the_app_records_the_duration(
     assert (config["tracing"], config["metrics"], config["logs"]) == (True, False, True)
     assert config["auto_configure"] is True
     assert config["operation_spans"] is False
-    assert isinstance(found.meter_provider, MeterProvider)
+    assert isinstance(found.export, DurationExport)
+    assert found.export.histogram is found.duration
     assert found.duration is not None
+    assert found.duration.delta is False
+    assert found.export.interval == 60
 
 
 def test_a_signal_can_be_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,10 +94,9 @@ def test_a_signal_endpoint_alone_switches_that_signal_on(
 def resource_of(found: Telemetry) -> dict[str, Any]:
     provider = found.fastapi["tracer_provider"]
     assert isinstance(provider, TracerProvider)
-    meter_provider = found.meter_provider
-    assert isinstance(meter_provider, MeterProvider)
+    assert found.export is not None
     attributes = dict(provider.resource.attributes)
-    assert attributes == dict(meter_provider._sdk_config.resource.attributes)
+    assert attributes == dict(found.export.resource.attributes)
     return attributes
 
 
@@ -177,17 +182,12 @@ def test_the_duration_is_recorded_with_the_conventions_attributes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     found = telemetry(settings(monkeypatch, **ON))
-    recorded: list[tuple[float, dict[str, Any] | None]] = []
-
-    class Histogram:
-        def record(self, amount: float, attributes: dict[str, Any] | None = None) -> None:
-            recorded.append((amount, attributes))
-
-    found.duration = Histogram()
+    assert found.duration is not None
     scope = {"type": "http", "method": "BREW", "scheme": "https", "path": "/x", "headers": []}
     found.record(scope, "/x", 503, 0.25)
     found.record({**scope, "path": "/health/ready"}, "/health/ready", 200, 0.1)
     found.record({**scope, "method": "GET", "path": "/nowhere"}, "", 404, 0.01)
+    recorded = [(point.sum, point.attributes) for point in found.duration.collect()]
     assert recorded == [
         (
             0.25,
@@ -206,6 +206,21 @@ def test_the_duration_is_recorded_with_the_conventions_attributes(
     ]
 
 
+def test_the_temporality_and_interval_variables_reach_the_export(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = telemetry(
+        settings(
+            monkeypatch,
+            **ON,
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="LowMemory",
+            OTEL_METRIC_EXPORT_INTERVAL="5000",
+        )
+    )
+    assert found.export is not None
+    assert (found.export.histogram.delta, found.export.interval) == (True, 5)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "problem"),
     [
@@ -220,6 +235,12 @@ def test_the_duration_is_recorded_with_the_conventions_attributes(
         ("OTEL_TRACES_SAMPLER", "sometimes", "Input should be 'always_on', "),
         ("OTEL_TRACES_SAMPLER_ARG", "2", "Input should be less than or equal to 1"),
         ("FASTAPI_OTEL_AUTO_CONFIGURE", "yes please", "Input should be a valid boolean"),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "sometimes",
+            "Input should be 'cumulative', 'delta' or 'lowmemory'",
+        ),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "0", "Input should be greater than 0"),
     ],
 )
 def test_an_invalid_variable_stops_the_start_with_one_line_naming_it(
@@ -251,12 +272,27 @@ def test_probes_assets_and_scrapes_are_left_out_of_traces(path: str, left_out: b
 
 
 def test_flushing_exports_the_recorded_metrics_now() -> None:
-    flushed: list[str] = []
+    exported: list[MetricsData] = []
 
-    class Provider:
-        def force_flush(self) -> None:
-            flushed.append("metrics")
+    class Exporter:
+        def export(
+            self, metrics_data: MetricsData, timeout_millis: float = 0
+        ) -> MetricExportResult:
+            exported.append(metrics_data)
+            return MetricExportResult.SUCCESS
 
-    Telemetry(fastapi={}, meter_provider=Provider()).flush()
-    Telemetry(fastapi={}).flush()
-    assert flushed == ["metrics"]
+    histogram = DurationHistogram([0.1, 1.0])
+    scope = InstrumentationScope("fastapi-service", "0.1.0")
+    export = DurationExport(histogram, Exporter(), Resource.create({}), scope, interval=3600)
+    found = Telemetry(fastapi={}, duration=histogram, export=export)
+    found.flush()
+    assert exported == []  # nothing recorded, nothing sent
+    found.record({"method": "GET", "path": "/", "scheme": "http"}, "/", 200, 0.05)
+    found.flush()
+    (data,) = exported
+    (metric,) = data.resource_metrics[0].scope_metrics[0].metrics
+    assert (metric.name, metric.unit) == ("http.server.request.duration", "s")
+    assert isinstance(metric.data, Histogram)
+    (point,) = metric.data.data_points
+    assert (point.count, point.sum) == (1, 0.05)
+    Telemetry(fastapi={}).flush()  # no metrics exported: nothing to do

@@ -3,9 +3,10 @@
 Off unless FASTAPI_OTEL_AUTO_CONFIGURE=true and an OTLP endpoint are set (and
 OTEL_SDK_DISABLED is not true); then FastAPI adds the exporters to providers made here,
 whose resource names this package (service.name, service.version) unless
-OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise. The variables FastAPI and
-the SDK read are checked first: a wrong one stops the process with one line, instead
-of a warning and a service that exports nothing.
+OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise. The request duration is
+this app's (app.duration), exported by the SDK's OTLP exporter. The variables FastAPI,
+the SDK and this module read are checked first: a wrong one stops the process with one
+line, instead of a warning and a service that exports nothing.
 """
 
 import random
@@ -13,13 +14,14 @@ import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from importlib.metadata import metadata
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi.telemetry import TelemetryConfig
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.duration import DurationExport, DurationHistogram
 from app.metrics import BUCKETS as DURATION_BUCKETS
 from app.metrics import method_label
 from app.unobserved import unobserved
@@ -34,6 +36,8 @@ Signal = Literal["traces", "metrics", "logs"]
 Exporter = Literal["otlp", "none"]
 # The only transport FastAPI's automatic set-up (and the image) has.
 OtlpProtocol = Annotated[Literal["http/protobuf"], BeforeValidator(_lower)]
+# For a histogram, delta and lowmemory both mean delta (the OTLP exporter's reading).
+Temporality = Annotated[Literal["cumulative", "delta", "lowmemory"], BeforeValidator(_lower)]
 Sampler = Literal[
     "always_on",
     "always_off",
@@ -76,6 +80,8 @@ class TelemetrySettings(BaseSettings):
     otel_logs_exporter: Annotated[Exporter, BeforeValidator(_lower)] = "otlp"
     otel_traces_sampler: Annotated[Sampler, BeforeValidator(_lower)] = "parentbased_always_on"
     otel_traces_sampler_arg: float | None = Field(default=None, ge=0, le=1)
+    otel_exporter_otlp_metrics_temporality_preference: Temporality = "cumulative"
+    otel_metric_export_interval: int = Field(default=60_000, gt=0)
 
     def exports(self, signal: Signal) -> bool:
         """Whether FastAPI will export this signal: switched on, with an endpoint."""
@@ -90,12 +96,6 @@ class TelemetrySettings(BaseSettings):
         return any(self.exports(signal) for signal in ("traces", "metrics", "logs"))
 
 
-class Recorder(Protocol):
-    """The part of an OpenTelemetry histogram this module uses."""
-
-    def record(self, amount: float, attributes: dict[str, Any] | None = None) -> None: ...
-
-
 _TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})")
 _LOW_64_BITS = 2**64 - 1
 # A sampling draw, not a secret: the fast generator (a system call per request otherwise).
@@ -108,30 +108,23 @@ class Telemetry:
     and the request duration histogram, recorded by app.request_context."""
 
     fastapi: TelemetryConfig
-    duration: Recorder | None = None
-    meter_provider: Any = None
+    duration: DurationHistogram | None = None
+    export: DurationExport | None = None
 
     def record(
         self, scope: MutableMapping[str, Any], route: str, status: int, seconds: float
     ) -> None:
-        """http.server.request.duration, with the attributes the HTTP conventions require."""
+        """http.server.request.duration, with the attributes the HTTP conventions require
+        (app.duration makes them from this key)."""
         if self.duration is None or unobserved(scope):
             return
-        attributes: dict[str, Any] = {
-            "http.request.method": method_label(scope["method"]),
-            "url.scheme": scope.get("scheme", "http"),
-            "http.response.status_code": status,
-        }
-        if route:
-            attributes["http.route"] = route
-        if status >= 500:
-            attributes["error.type"] = str(status)
-        self.duration.record(seconds, attributes)
+        key = (method_label(scope["method"]), scope.get("scheme", "http"), status, route)
+        self.duration.record(key, seconds)
 
     def flush(self) -> None:
         """Export what was recorded: the metrics of every request served so far."""
-        if self.meter_provider is not None:
-            self.meter_provider.force_flush()
+        if self.export is not None:
+            self.export.flush()
 
 
 def _sampled(settings: TelemetrySettings) -> Callable[[MutableMapping[str, Any]], bool]:
@@ -174,11 +167,10 @@ def telemetry(settings: TelemetrySettings) -> Telemetry:
         OTLPMetricExporter,
     )
     from opentelemetry.sdk._logs import LoggerProvider  # noqa: PLC0415
-    from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: PLC0415
     from opentelemetry.sdk.resources import OTELResourceDetector, Resource  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON  # noqa: PLC0415
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
 
     package = metadata(DISTRIBUTION)
     defaults = {"service.name": package["Name"], "service.version": package["Version"]}
@@ -210,14 +202,15 @@ def telemetry(settings: TelemetrySettings) -> Telemetry:
         config["logger_provider"] = LoggerProvider(resource=resource)
     found = Telemetry(fastapi=config)
     if settings.exports("metrics"):
-        # The exporter reads its endpoint, timeout and temporality from the variables.
-        reader = PeriodicExportingMetricReader(OTLPMetricExporter())
-        found.meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
-        meter = found.meter_provider.get_meter(DISTRIBUTION, package["Version"])
-        found.duration = meter.create_histogram(
-            "http.server.request.duration",
-            unit="s",
-            description="Duration of HTTP server requests.",
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        delta = settings.otel_exporter_otlp_metrics_temporality_preference != "cumulative"
+        found.duration = DurationHistogram(DURATION_BUCKETS, delta=delta)
+        found.export = DurationExport(
+            found.duration,
+            # The exporter reads its endpoint, headers and timeout from the variables.
+            OTLPMetricExporter(),
+            resource,
+            InstrumentationScope(DISTRIBUTION, package["Version"]),
+            interval=settings.otel_metric_export_interval / 1000,
         )
+        found.export.start()
     return found
