@@ -110,8 +110,9 @@ class DurationHistogram:
 class Exporter(Protocol):
     """The part of the SDK's OTLPMetricExporter this module uses."""
 
-    def export(self, metrics_data: MetricsData, timeout_millis: float = ...) -> MetricExportResult:
-        ...
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = ...
+    ) -> MetricExportResult: ...
 
 
 @dataclass
@@ -151,9 +152,7 @@ class DurationExport:
             resource_metrics=[
                 ResourceMetrics(
                     resource=self.resource,
-                    scope_metrics=[
-                        ScopeMetrics(scope=self.scope, metrics=[metric], schema_url="")
-                    ],
+                    scope_metrics=[ScopeMetrics(scope=self.scope, metrics=[metric], schema_url="")],
                     schema_url=self.resource.schema_url,
                 )
             ]
