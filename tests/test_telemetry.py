@@ -1,5 +1,8 @@
 """OpenTelemetry: off unless the standard variables switch it on; wrong ones stop the start."""
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -296,3 +299,29 @@ def test_flushing_exports_the_recorded_metrics_now() -> None:
     (point,) = metric.data.data_points
     assert (point.count, point.sum) == (1, 0.05)
     Telemetry(fastapi={}).flush()  # no metrics exported: nothing to do
+
+
+def test_with_telemetry_off_the_sdk_is_never_loaded() -> None:
+    """Off costs nothing at start either: no module of the OpenTelemetry SDK is imported."""
+    script = (
+        "import sys\n"
+        "from app.main import create_app\n"
+        "from app.settings import Settings\n"
+        "from app.telemetry import TelemetrySettings\n"
+        "create_app(Settings(), TelemetrySettings())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk')))\n"
+    )
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("OTEL_", "FASTAPI_OTEL_", "APP_"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout == "[]\n"

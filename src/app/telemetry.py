@@ -14,17 +14,20 @@ import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from importlib.metadata import metadata
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi.telemetry import TelemetryConfig
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.duration import DurationExport, DurationHistogram
 from app.metrics import BUCKETS as DURATION_BUCKETS
 from app.metrics import method_label
 from app.unobserved import unobserved
+
+if TYPE_CHECKING:
+    # Only a process that exports loads the SDK, app.duration included.
+    from app.duration import DurationExport, DurationHistogram
 
 
 def _lower(value: object) -> object:
@@ -108,8 +111,8 @@ class Telemetry:
     and the request duration histogram, recorded by app.request_context."""
 
     fastapi: TelemetryConfig
-    duration: DurationHistogram | None = None
-    export: DurationExport | None = None
+    duration: "DurationHistogram | None" = None
+    export: "DurationExport | None" = None
 
     def record(
         self, scope: MutableMapping[str, Any], route: str, status: int, seconds: float
@@ -171,6 +174,8 @@ def telemetry(settings: TelemetrySettings) -> Telemetry:
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON  # noqa: PLC0415
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
+
+    from app.duration import DurationExport, DurationHistogram  # noqa: PLC0415
 
     package = metadata(DISTRIBUTION)
     defaults = {"service.name": package["Name"], "service.version": package["Version"]}
