@@ -12,7 +12,6 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 
@@ -56,18 +55,11 @@ class _PlainJson(logging.Formatter):
         return json.dumps(line)
 
 
-_STDLIB_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
-
-
-def _stdlib(line: dict[str, Any]) -> str:
-    return _STDLIB_ENCODER.encode(line)
-
-
 def _with_stdlib_json(out: io.StringIO) -> float:
     """The service's line as json_line builds it, encoded by the standard library's json
     (what the service used before orjson)."""
     encode = logs._encode  # swapped for this one measurement
-    logs._encode = _stdlib
+    logs._encode = logs._fallback
     try:
         return _per_line(
             lambda: out.write(json_line(time.time(), "INFO", "app.access", "GET /", FIELDS))

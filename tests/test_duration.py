@@ -1,5 +1,6 @@
 """The request duration histogram: the same data points the OpenTelemetry SDK's own
-explicit-bucket histogram makes from the same recordings, cumulative or delta."""
+explicit-bucket histogram makes from the same recordings, cumulative or delta. (Both get
+the attributes from app.duration.attributes_of; tests/test_telemetry.py states them.)"""
 
 from typing import Any
 
@@ -13,7 +14,7 @@ from opentelemetry.sdk.metrics.export import (
     InMemoryMetricReader,
 )
 
-from app.duration import DurationHistogram, Key
+from app.duration import DurationHistogram, Key, attributes_of
 from app.metrics import BUCKETS
 
 # Values on, just below and just above bucket boundaries, two attribute sets, a 5xx.
@@ -26,20 +27,6 @@ RECORDINGS: list[tuple[Key, float]] = [
     (("POST", "https", 503, ""), 0.25),
     (("POST", "https", 503, ""), 0.75),
 ]
-
-
-def _attributes(key: Key) -> dict[str, Any]:
-    method, scheme, status, route = key
-    attributes: dict[str, Any] = {
-        "http.request.method": method,
-        "url.scheme": scheme,
-        "http.response.status_code": status,
-    }
-    if route:
-        attributes["http.route"] = route
-    if status >= 500:
-        attributes["error.type"] = str(status)
-    return attributes
 
 
 def _sdk(temporality: AggregationTemporality) -> tuple[InMemoryMetricReader, Any]:
@@ -83,7 +70,7 @@ def test_the_points_equal_the_sdk_s_for_the_same_recordings(delta: bool) -> None
     ours = DurationHistogram(BUCKETS, delta=delta)
     for rounds in (RECORDINGS, RECORDINGS[:2], []):
         for key, seconds in rounds:
-            sdk.record(seconds, _attributes(key))
+            sdk.record(seconds, attributes_of(key))
             ours.record(key, seconds)
         assert _essence(ours.collect()) == _essence(_sdk_points(reader))
 

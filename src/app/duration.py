@@ -44,7 +44,8 @@ class _Series:
     high: float = float("-inf")
 
 
-def _attributes(key: Key) -> dict[str, str | int]:
+def attributes_of(key: Key) -> dict[str, str | int]:
+    """The attributes the HTTP conventions require, from a series' key."""
     method, scheme, status, route = key
     attributes: dict[str, str | int] = {
         "http.request.method": method,
@@ -92,7 +93,7 @@ class DurationHistogram:
                 self._series = {}
             points = [
                 HistogramDataPoint(
-                    attributes=_attributes(key),
+                    attributes=attributes_of(key),
                     start_time_unix_nano=since if self.delta else one.started,
                     time_unix_nano=now,
                     count=one.count,
