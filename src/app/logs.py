@@ -55,7 +55,7 @@ class JsonLines(logging.Handler):
     passed, or any other line comes (written after them, in order): one write for many
     lines, and one wake-up of Docker's log reader, instead of one per request. The 0.2 s
     write is a timer on the event loop that wrote the first waiting line, not a thread:
-    a thread waking up five times a second costs the loop a tenth of its requests (each
+    a thread waking up five times a second slows every request the loop serves (each
     wake-up hands the GIL over and back; README, "Observe it"). A line written where no
     event loop runs is written at once. A process killed outright loses at most its last
     0.2 s of access lines.
