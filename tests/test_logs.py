@@ -13,14 +13,17 @@ from typing import Any
 import pytest
 import uvicorn.config
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanContext, TraceFlags
 
 from app.context import REQUEST_ID
 from app.logs import (
+    Access,
     CurrentStream,
     JsonFormatter,
     JsonLines,
     OncePerInterval,
     TextFormatter,
+    access_line,
     configure_logging,
     log_access,
 )
@@ -196,6 +199,53 @@ def in_event_loop(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(body())
 
 
+def access(path: str = "/a", span: SpanContext | None = None) -> Access:
+    """What RequestContext queues for GET `path` answered 200 in 1.2345 ms."""
+    return (time.time(), "req-1", span, "GET", path, "/a", 200, 0.0012345, "10.0.0.7")
+
+
+def test_an_access_line_has_the_request_fields_in_order() -> None:
+    created = 1_764_000_000.0429
+    line = access_line((created, "req-1", None, "GET", "/nowhere", "", 404, 0.0012345, None))
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    assert list(json.loads(line).items()) == [
+        ("time", "2025-11-24T16:00:00.042Z"),
+        ("level", "INFO"),
+        ("logger", "app.access"),
+        ("message", "GET /nowhere 404"),
+        ("request_id", "req-1"),
+        ("method", "GET"),
+        ("path", "/nowhere"),
+        ("route", None),
+        ("status", 404),
+        ("duration_ms", 1.234),
+        ("client", None),
+    ]
+
+
+def test_an_access_line_of_a_traced_request_has_its_trace_ids() -> None:
+    span = SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0x00F067AA0BA902B7,
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    line = json.loads(access_line(access(span=span)))
+    assert (line["trace_id"], line["span_id"]) == (
+        "0af7651916cd43dd8448eb211c80319c",
+        "00f067aa0ba902b7",
+    )
+    assert list(line).index("span_id") == list(line).index("request_id") + 2
+
+
+def test_an_access_line_keeps_a_hostile_path_inside_its_string() -> None:
+    path = '/a"\n{"level":"ERROR"}\u2028\x00'
+    line = access_line(access(path))
+    assert line.count(b"\n") == 1
+    assert json.loads(line)["path"] == path
+
+
 @pytest.mark.usefixtures("logging_state")
 def test_access_lines_wait_and_any_other_line_writes_them_first_in_order(
     capsys: pytest.CaptureFixture[str],
@@ -203,8 +253,8 @@ def test_access_lines_wait_and_any_other_line_writes_them_first_in_order(
     configure_logging("info", "json")
 
     async def body() -> None:
-        log_access("GET /a 200", {"status": 200})
-        log_access("GET /b 200", {"status": 200})
+        log_access(access("/a"))
+        log_access(access("/b"))
         assert capsys.readouterr().out == ""
         logging.getLogger("app.example").info("ready")
 
@@ -223,7 +273,7 @@ def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
     waited: list[float] = []
 
     async def body() -> None:
-        log_access("GET /a 200", {"status": 200})
+        log_access(access())
         started = time.monotonic()
         # Polling the loop the timer runs on: well above the 0.2 s period, well below
         # anything a person would call late.
@@ -237,13 +287,31 @@ def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
 
 
 @pytest.mark.usefixtures("logging_state")
-def test_64_kib_of_waiting_lines_are_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_256th_waiting_line_writes_them_all(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", "json")
 
     async def body() -> None:
-        for _ in range(JsonLines.FLUSH_BYTES // 100 + 1):
-            log_access("GET /a 200", {"padding": "x" * 100})
-        assert capsys.readouterr().out.count("GET /a 200") > 0
+        for _ in range(JsonLines.FLUSH_LINES - 1):
+            log_access(access())
+        assert capsys.readouterr().out == ""
+        log_access(access())
+        assert len(capsys.readouterr().out.splitlines()) == JsonLines.FLUSH_LINES
+
+    in_event_loop(body)
+
+
+@pytest.mark.usefixtures("logging_state")
+def test_waiting_paths_of_64_kib_are_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", "json")
+    path = "/" + "x" * 1023
+
+    async def body() -> None:
+        for _ in range(JsonLines.FLUSH_PATH_BYTES // 1024 - 1):
+            log_access(access(path))
+        assert capsys.readouterr().out == ""
+        log_access(access(path))
+        written = capsys.readouterr().out.splitlines()
+        assert len(written) == JsonLines.FLUSH_PATH_BYTES // 1024
 
     in_event_loop(body)
 
@@ -253,7 +321,7 @@ def test_an_access_line_written_where_no_event_loop_runs_is_written_at_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("info", "json")
-    log_access("GET /a 200", {"status": 200})
+    log_access(access())
     assert json.loads(capsys.readouterr().out)["message"] == "GET /a 200"
 
 
@@ -265,7 +333,7 @@ def test_waiting_lines_start_no_thread_and_closing_writes_them(
     threads = threading.active_count()
 
     async def body() -> None:
-        log_access("GET /a 200", {"status": 200})
+        log_access(access())
         assert threading.active_count() == threads
         assert capsys.readouterr().out == ""
 
@@ -277,24 +345,58 @@ def test_waiting_lines_start_no_thread_and_closing_writes_them(
 
 
 @pytest.mark.usefixtures("logging_state")
+def test_lines_from_other_threads_keep_every_waiting_access_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+    other = logging.getLogger("app.example")
+
+    def log_from_a_thread() -> None:
+        for n in range(500):
+            other.info("from a thread %d", n)
+
+    async def body() -> None:
+        thread = threading.Thread(target=log_from_a_thread)
+        thread.start()
+        for _ in range(2000):
+            log_access(access())
+            await asyncio.sleep(0)
+        thread.join()
+
+    in_event_loop(body)
+    flush_logs()
+    messages = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
+    assert messages.count("GET /a 200") == 2000
+    assert [m for m in messages if m != "GET /a 200"] == [f"from a thread {n}" for n in range(500)]
+
+
+@pytest.mark.usefixtures("logging_state")
 def test_in_text_the_access_line_goes_through_logging(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     configure_logging("info", "text")
     with caplog.at_level(logging.INFO, logger="app.access"):
-        log_access("GET /a 200", {"status": 200})
+        log_access(access())
     (record,) = caplog.records
     assert (record.name, record.getMessage(), record.fields) == (  # type: ignore[attr-defined]
         "app.access",
         "GET /a 200",
-        {"status": 200},
+        {
+            "request_id": "req-1",
+            "method": "GET",
+            "path": "/a",
+            "route": "/a",
+            "status": 200,
+            "duration_ms": 1.234,
+            "client": "10.0.0.7",
+        },
     )
 
 
 @pytest.mark.usefixtures("logging_state")
 def test_above_info_there_are_no_access_lines(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("warning", "json")
-    log_access("GET /a 200", {"status": 200})
+    log_access(access())
     flush_logs()
     assert capsys.readouterr().out == ""
 

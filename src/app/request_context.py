@@ -3,12 +3,12 @@
 import logging
 import os
 import re
-from time import perf_counter
+from time import perf_counter, time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import REQUEST_ID
-from app.logs import log_access
+from app.logs import current_span, log_access
 from app.metrics import RequestMetrics
 from app.telemetry import Telemetry
 from app.unobserved import unobserved_path
@@ -48,6 +48,9 @@ class RequestContext:
         self.access_log = access_log
         self.metrics = metrics
         self.telemetry = telemetry
+        # Only FastAPI's server span can make a request's trace ids: untraced, the access
+        # line does not look for them.
+        self.traced = telemetry is not None and bool(telemetry.fastapi.get("tracing"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,11 +82,11 @@ class RequestContext:
                 status = 500
         finally:
             try:
-                self._record(scope, status, perf_counter() - started)
+                self._record(scope, request_id, status, perf_counter() - started)
             finally:
                 REQUEST_ID.reset(token)
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", "")
         if self.metrics is not None and not unobserved_path(scope["path"]):
             self.metrics.observe(scope["method"], route, status, seconds)
@@ -91,15 +94,20 @@ class RequestContext:
             self.telemetry.record(scope, route, status, seconds)
         if self.access_log:
             client = scope.get("client")
-            fields = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "route": route or None,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "client": client[0] if client else None,
-            }
-            log_access(f"{scope['method']} {scope['path']} {status}", fields)
+            # The values only: the line is made later, with others (app.logs.JsonLines).
+            log_access(
+                (
+                    time(),
+                    request_id,
+                    current_span() if self.traced else None,
+                    scope["method"],
+                    scope["path"],
+                    route,
+                    status,
+                    seconds,
+                    client[0] if client else None,
+                )
+            )
 
 
 async def _internal_error(send: Send) -> None:
