@@ -287,6 +287,30 @@ def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
 
 
 @pytest.mark.usefixtures("logging_state")
+def test_a_line_from_another_thread_leaves_the_timer_to_write_later_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+
+    async def body() -> None:
+        log_access(access("/a"))
+        other = threading.Thread(target=logging.getLogger("app.example").info, args=("ready",))
+        other.start()
+        other.join()
+        assert [json.loads(x)["message"] for x in capsys.readouterr().out.splitlines()] == [
+            "GET /a 200",
+            "ready",
+        ]
+        log_access(access("/b"))
+        started = time.monotonic()
+        while "GET /b 200" not in capsys.readouterr().out:
+            assert time.monotonic() - started < 2, "the timer no longer writes"
+            await asyncio.sleep(0.01)
+
+    in_event_loop(body)
+
+
+@pytest.mark.usefixtures("logging_state")
 def test_the_256th_waiting_line_writes_them_all(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", "json")
 

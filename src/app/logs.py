@@ -79,7 +79,11 @@ class JsonLines(logging.Handler):
         super().__init__()
         self._access: list[Access] = []
         self._path_bytes = 0
-        self._timer: asyncio.TimerHandle | None = None
+        # The loop whose 0.2 s timer is set. The timer is never cancelled: a line from
+        # another thread (an exporter's, a sync endpoint's) writes what waits without
+        # touching the loop, which is not thread-safe; a timer that finds nothing waiting
+        # writes nothing.
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -97,14 +101,21 @@ class JsonLines(logging.Handler):
             self._path_bytes += len(entry[4])
             if len(self._access) >= self.FLUSH_LINES or self._path_bytes >= self.FLUSH_PATH_BYTES:
                 self._write()
-            elif self._timer is None:
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:
-                    # No event loop here to write it later: now, then.
-                    self._write()
-                    return
-                self._timer = loop.call_later(self.FLUSH_SECONDS, self.flush)
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                # No event loop here to write it later: now, then.
+                self._write()
+                return
+            if self._timer_loop is not loop:
+                self._timer_loop = loop
+                loop.call_later(self.FLUSH_SECONDS, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._timer_loop = None
+            self._write()
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -112,9 +123,6 @@ class JsonLines(logging.Handler):
 
     def _write(self, then: bytes = b"") -> None:
         """Write the waiting access lines, then `then`, in one write."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if self._access:
             data = b"".join([*map(access_line, self._access), then])
             self._access.clear()
