@@ -18,6 +18,10 @@ from testing.paths import PROJECT_ROOT, run_id
 CADDY_ROOT_CERT = "/data/caddy/pki/authorities/local/root.crt"
 
 
+# What `docker inspect` shows of a container whose logs rotate as compose.yaml says.
+ROTATED_LOGS = {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
+
+
 def image_tag() -> str:
     """The tag this run builds the project's image under."""
     return f"fastapi-service:test-{run_id()}"

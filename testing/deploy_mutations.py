@@ -47,6 +47,7 @@ K8S = "tests/deploy/test_k8s.py"
 SWARM = "tests/container/test_swarm.py"
 RELEASE = "tests/deploy/test_release.py"
 WORKFLOWS = "tests/repo/test_workflows.py"
+SWARM_STACK = "tests/deploy/test_swarm_stack.py"
 
 MUTATIONS = (
     Mutation(
@@ -313,6 +314,13 @@ MUTATIONS = (
         'image="ghcr.io/${GITHUB_REPOSITORY,,}@${DIGEST}"',
         'image="ghcr.io/${GITHUB_REPOSITORY,,}:main"',
         f"{WORKFLOWS}::test_only_the_pushed_digest_is_signed_and_its_sbom_attested_keylessly",
+    ),
+    Mutation(
+        "compose.yaml",
+        "every service's log files are bounded",
+        'max-file: "3"',
+        'max-file: "30"',
+        f"{SWARM_STACK}::test_every_service_keeps_the_compose_log_rotation",
     ),
 )
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from testing.compose import Stack
+from testing.compose import ROTATED_LOGS, Stack
 from testing.docker import docker
 from testing.logs import parse
 from testing.wait import wait_until
@@ -109,6 +109,12 @@ def test_only_the_proxy_publishes_ports(stack: Stack) -> None:
         for container in stack.containers(service):
             ports = stack.inspect(container)["NetworkSettings"]
             assert not any(ports["Ports"].values()), f"{service} publishes {ports['Ports']}"
+
+
+def test_every_container_keeps_at_most_three_log_files_of_10_mb(stack: Stack) -> None:
+    for service in ("app", "prestart", "proxy"):
+        for container in stack.containers(service):
+            assert stack.inspect(container)["HostConfig"]["LogConfig"] == ROTATED_LOGS, service
 
 
 def test_prestart_completed_before_any_replica_started(stack: Stack) -> None:

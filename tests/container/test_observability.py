@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from testing.compose import Stack
+from testing.compose import ROTATED_LOGS, Stack
 from testing.docker import docker
 from testing.otlp import ALIAS, ENDPOINT, Receiver, receiver
 from testing.wait import wait_until
@@ -64,6 +64,11 @@ def test_prometheus_counts_every_request_sent_to_either_replica(observed: Stack)
     targets = query(observed, 'up{job="app"}')
     assert len(targets) == 2
     assert all(target["value"][1] == "1" for target in targets)  # type: ignore[index]
+
+
+def test_prometheus_keeps_at_most_three_log_files_of_10_mb(observed: Stack) -> None:
+    (container,) = observed.containers("prometheus")
+    assert observed.inspect(container)["HostConfig"]["LogConfig"] == ROTATED_LOGS
 
 
 @pytest.mark.parametrize(

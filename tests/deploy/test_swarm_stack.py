@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from testing.compose import shipped_memory
+from testing.compose import ROTATED_LOGS, shipped_memory
 from testing.environ import clean_environ
 from testing.paths import PROJECT_ROOT
 
@@ -46,3 +46,11 @@ def test_every_published_port_is_host_mode(stack: dict[str, Any]) -> None:
     ports = [p for service in stack["services"].values() for p in service.get("ports", [])]
     assert ports
     assert {p["mode"] for p in ports} == {"host"}
+
+
+def test_every_service_keeps_the_compose_log_rotation(stack: dict[str, Any]) -> None:
+    for name, service in stack["services"].items():
+        assert service["logging"] == {
+            "driver": ROTATED_LOGS["Type"],
+            "options": ROTATED_LOGS["Config"],
+        }, name
