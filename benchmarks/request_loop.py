@@ -1,7 +1,7 @@
 """Microseconds per request through the service's app, in this process: what the access
 log, the metrics and tracing add to a request, without the network, the server or Docker.
 
-    uv run python -m benchmarks.request_loop [--repeats 5] [--requests 20000]
+    uv run python -m benchmarks.request_loop [--repeats 5] [--requests 20000] [--pairs 60]
 
 Each variant runs in a process of its own (settings are read per process): the app is
 built as the server builds it, warmed up, `gc.freeze()` as its lifespan does, then
@@ -10,7 +10,7 @@ The variants take turns, `--repeats` times; the figure is the fastest run of eac
 one the machine disturbed least (its speed swings more than these differences between
 runs a few seconds apart, and a disturbance only ever adds time). Then the access log is
 measured paired, in one process: the same app with its access log switched on and off
-between batches of 500 requests, 60 batches each, in alternating order; the figure is
+between batches of 500 requests, `--pairs` (60) batches each, in alternating order; the figure is
 the median of the differences between neighbouring batches, which the machine's drift
 hardly reaches. Access lines go to
 /dev/null. Telemetry is configured as for exporting, but nothing is exported during the
@@ -124,10 +124,9 @@ def _one_variant(requests: int) -> float:
 
 
 _BATCH = 500
-_PAIRS = 60
 
 
-def _paired_access_log() -> float:
+def _paired_access_log(pairs: int) -> float:
     """In this process (access log configured on): the median, over neighbouring batches,
     of the microseconds per request the access log adds."""
     from app import main  # noqa: PLC0415 - only the variant's process builds the app
@@ -156,7 +155,7 @@ def _paired_access_log() -> float:
         while not isinstance(layer, RequestContext):
             layer = layer.app  # type: ignore[union-attr] # every layer above it wraps one
         added = []
-        for pair in range(_PAIRS):
+        for pair in range(pairs):
             micros = {}
             for on in (True, False) if pair % 2 else (False, True):
                 layer.access_log = on
@@ -167,7 +166,7 @@ def _paired_access_log() -> float:
     return statistics.median(asyncio.run(measure()))
 
 
-def _in_a_process(name: str | None, requests: int, metrics_dir: str) -> float:
+def _in_a_process(name: str | None, requests: int, metrics_dir: str, pairs: int = 0) -> float:
     """One variant's figure, or with no name the paired access log's, from a process of
     its own."""
     environment = {
@@ -182,7 +181,7 @@ def _in_a_process(name: str | None, requests: int, metrics_dir: str) -> float:
         **VARIANTS["access log" if name is None else name],
     }
     command = [sys.executable, "-m", "benchmarks.request_loop"]
-    command += ["--paired"] if name is None else ["--variant", name]
+    command += ["--paired", str(pairs)] if name is None else ["--variant", name]
     result = subprocess.run(
         [*command, "--requests", str(requests)],
         env=environment,
@@ -199,10 +198,13 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
-    parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pairs", type=int, default=60, help="neighbouring batches of the paired access log"
+    )
+    parser.add_argument("--paired", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.paired:
-        print(f"{_paired_access_log():.3f}", file=sys.stderr)
+    if args.paired is not None:
+        print(f"{_paired_access_log(args.paired):.3f}", file=sys.stderr)
         os._exit(0)
     if args.variant:
         micros = _one_variant(args.requests)
@@ -220,7 +222,7 @@ def main() -> int:
         micros = min(values)
         print(f"| {name} | {micros:.1f} | {micros - off:+.1f} |")
     with tempfile.TemporaryDirectory() as metrics_dir:
-        paired = _in_a_process(None, args.requests, metrics_dir)
+        paired = _in_a_process(None, args.requests, metrics_dir, args.pairs)
     print(f"\nThe access log, paired in one process: {paired:+.1f} µs a request")
     return 0
 
