@@ -77,8 +77,10 @@ def test_a_message_that_looks_like_json_and_lines_stays_one_message() -> None:
         ({"nested": ["x", 1.5, None]}, {"nested": ["x", 1.5, None]}),
         (b"raw", "b'raw'"),  # neither encoder takes bytes: their text, never a lost line
         ("caf\u00e9 \U0001f600", "caf\u00e9 \U0001f600"),
+        # Not text UTF-8 can hold: orjson refuses it, the standard library escapes it.
+        ("x\udc80", "x\udc80"),
     ],
-    ids=["big-int", "nested", "bytes", "non-ascii"],
+    ids=["big-int", "nested", "bytes", "non-ascii", "lone-surrogate"],
 )
 def test_any_field_value_is_written_and_reads_back(value: object, written: object) -> None:
     line = as_json(record(fields={"value": value}))
@@ -240,7 +242,7 @@ def test_an_access_line_of_a_traced_request_has_its_trace_ids() -> None:
 
 
 def test_an_access_line_keeps_a_hostile_path_inside_its_string() -> None:
-    path = '/a"\n{"level":"ERROR"}\u2028\x00'
+    path = '/a"\n{"level":"ERROR"}\u2028\x00\udc80'
     line = access_line(access(path))
     assert line.count(b"\n") == 1
     assert json.loads(line)["path"] == path
