@@ -32,6 +32,9 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
 # Never contacted: nothing is exported within a run, and the process ends without a flush.
 _UNUSED_ENDPOINT = "http://127.0.0.1:9"
 _TELEMETRY = {
@@ -90,35 +93,50 @@ def _start_ticking(seconds: float) -> None:
     threading.Thread(target=wake_up, daemon=True).start()
 
 
-def _one_variant(requests: int) -> float:
-    """In this process, configured by its environment: microseconds per request."""
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _send(message: MutableMapping[str, Any]) -> None:
+    del message
+
+
+async def _requests(app: ASGIApp, count: int) -> float:
+    """Send GET /items/5?q=somequery to `app` `count` times: microseconds per request."""
+    started = time.perf_counter()
+    for _ in range(count):
+        await app({**_SCOPE, "headers": [(b"host", b"localhost")]}, _receive, _send)
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def _served_app() -> FastAPI:
+    """The app as the server builds it (settings, logging, the metrics directory), its
+    access lines going to /dev/null."""
     from app import main  # noqa: PLC0415 - only the variant's process builds the app
 
     if os.environ.get("BENCHMARK_UNGATED"):
         main.gate = lambda app, excludes: app  # type: ignore[attr-defined] # the lever, undone
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the access lines' sink
+    return main.__getattr__("app")
+
+
+async def _warmed_up(app: FastAPI, count: int) -> None:
+    """Warm-up requests, not counted (they also build the middleware stack); then what
+    exists is frozen, as the lifespan does."""
+    await _requests(app, count)
+    gc.collect()
+    gc.freeze()
+
+
+def _one_variant(requests: int) -> float:
+    """In this process, configured by its environment: microseconds per request."""
     if ticking := os.environ.get("BENCHMARK_TICKING_THREAD"):
         _start_ticking(float(ticking))
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the access lines' sink
-    # Built as the server builds it: settings, logging, the metrics directory, the app.
-    app = main.__getattr__("app")
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        del message
-
-    async def run(count: int) -> float:
-        started = time.perf_counter()
-        for _ in range(count):
-            await app({**_SCOPE, "headers": [(b"host", b"localhost")]}, receive, send)
-        return (time.perf_counter() - started) / count * 1e6
+    app = _served_app()
 
     async def measure() -> float:
-        await run(min(2000, requests))  # warm-up, not counted
-        gc.collect()
-        gc.freeze()
-        return await run(requests)
+        await _warmed_up(app, min(2000, requests))
+        return await _requests(app, requests)
 
     return asyncio.run(measure())
 
@@ -129,28 +147,12 @@ _BATCH = 500
 def _paired_access_log(pairs: int) -> float:
     """In this process (access log configured on): the median, over neighbouring batches,
     of the microseconds per request the access log adds."""
-    from app import main  # noqa: PLC0415 - only the variant's process builds the app
     from app.request_context import RequestContext  # noqa: PLC0415
 
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the access lines' sink
-    app = main.__getattr__("app")
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        del message
-
-    async def batch() -> float:
-        started = time.perf_counter()
-        for _ in range(_BATCH):
-            await app({**_SCOPE, "headers": [(b"host", b"localhost")]}, receive, send)
-        return (time.perf_counter() - started) / _BATCH * 1e6
+    app = _served_app()
 
     async def measure() -> list[float]:
-        await batch()  # warm-up; it also builds the middleware stack
-        gc.collect()
-        gc.freeze()
+        await _warmed_up(app, _BATCH)
         layer = app.middleware_stack
         while not isinstance(layer, RequestContext):
             layer = layer.app  # type: ignore[union-attr] # every layer above it wraps one
@@ -159,7 +161,7 @@ def _paired_access_log(pairs: int) -> float:
             micros = {}
             for on in (True, False) if pair % 2 else (False, True):
                 layer.access_log = on
-                micros[on] = await batch()
+                micros[on] = await _requests(app, _BATCH)
             added.append(micros[True] - micros[False])
         return added
 
