@@ -267,6 +267,16 @@ def test_access_lines_wait_and_any_other_line_writes_them_first_in_order(
     assert RFC3339_UTC_MS.fullmatch(lines[0]["time"])
 
 
+async def written_by_the_timer(capsys: pytest.CaptureFixture[str], message: str) -> float:
+    """Seconds until `message` is written, polling the loop the timer runs on: well above
+    the 0.2 s period, well below anything a person would call late."""
+    started = time.monotonic()
+    while message not in capsys.readouterr().out:
+        assert time.monotonic() - started < 2, f"{message!r} was not written"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
+
+
 @pytest.mark.usefixtures("logging_state")
 def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
     capsys: pytest.CaptureFixture[str],
@@ -276,13 +286,7 @@ def test_waiting_access_lines_are_written_within_a_fraction_of_a_second(
 
     async def body() -> None:
         log_access(access())
-        started = time.monotonic()
-        # Polling the loop the timer runs on: well above the 0.2 s period, well below
-        # anything a person would call late.
-        while "GET /a 200" not in capsys.readouterr().out:
-            assert time.monotonic() - started < 2, "the access line was not written"
-            await asyncio.sleep(0.01)
-        waited.append(time.monotonic() - started)
+        waited.append(await written_by_the_timer(capsys, "GET /a 200"))
 
     in_event_loop(body)
     assert JsonLines.FLUSH_SECONDS * 0.9 <= waited[0] < 2
@@ -304,10 +308,7 @@ def test_a_line_from_another_thread_leaves_the_timer_to_write_later_lines(
             "ready",
         ]
         log_access(access("/b"))
-        started = time.monotonic()
-        while "GET /b 200" not in capsys.readouterr().out:
-            assert time.monotonic() - started < 2, "the timer no longer writes"
-            await asyncio.sleep(0.01)
+        await written_by_the_timer(capsys, "GET /b 200")
 
     in_event_loop(body)
 
