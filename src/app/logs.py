@@ -98,7 +98,7 @@ class JsonLines(logging.Handler):
         """Queue one access line."""
         with self.lock:  # type: ignore[union-attr]
             self._access.append(entry)
-            self._path_bytes += len(entry[4])
+            self._path_bytes += len(entry[4])  # the path (Access)
             if len(self._access) >= self.FLUSH_LINES or self._path_bytes >= self.FLUSH_PATH_BYTES:
                 self._write()
                 return
