@@ -1,12 +1,12 @@
 """Fixtures shared by every test: a shell-independent environment, an app from settings."""
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn.config
 from fastapi.testclient import TestClient
 
 from app.logs import configure_logging
@@ -37,19 +37,11 @@ def client() -> Iterator[TestClient]:
 _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "app")
 
 
-def flush_logs() -> None:
-    """Write what the JSON stream holds back (it writes in batches)."""
-    for handler in logging.root.handlers:
-        handler.flush()
-
-
 @pytest.fixture
 def logging_state() -> Iterator[None]:
-    """Whatever a test configures is undone: handlers, levels, propagation, and the
-    configuration uvicorn will apply."""
+    """Whatever a test configures is undone: handlers, levels and propagation."""
     loggers = [logging.getLogger(), *map(logging.getLogger, _LOGGERS)]
     saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
-    server_config = dict(uvicorn.config.LOGGING_CONFIG)
     for logger in loggers[1:]:
         logger.handlers.clear()
     yield
@@ -60,20 +52,24 @@ def logging_state() -> Iterator[None]:
         logger.handlers[:] = handlers
         logger.setLevel(level)
         logger.propagate = propagate
-    uvicorn.config.LOGGING_CONFIG.clear()
-    uvicorn.config.LOGGING_CONFIG.update(server_config)
 
 
 @pytest.fixture
-def json_lines(
-    logging_state: None, capsys: pytest.CaptureFixture[str]
-) -> Callable[[], list[dict[str, Any]]]:
-    """Logging as the image has it; call the result for the lines printed since the last
+def json_lines(logging_state: None) -> Callable[[], list[dict[str, Any]]]:
+    """Logging as the image has it; call the result for the lines written since the last
     call, each parsed (a line that is not JSON fails the test)."""
     configure_logging("info", "json")
+    written = io.StringIO()
+    (handler,) = logging.root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    # Into a buffer of the test's own: the lines as the handler writes them, whatever the
+    # test runner does with stdout between the fixture and the test.
+    handler.setStream(written)
 
     def read() -> list[dict[str, Any]]:
-        flush_logs()
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        lines = written.getvalue().splitlines()
+        written.seek(0)
+        written.truncate()
+        return [json.loads(line) for line in lines]
 
     return read

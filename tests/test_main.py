@@ -1,9 +1,12 @@
 """The app as a whole: its OpenAPI contract, docs, settings wiring and lifespan."""
 
+import json
 import logging
+import logging.config
 from collections.abc import Iterator
 
 import pytest
+import uvicorn.config
 from fastapi.testclient import TestClient
 
 from app import main
@@ -70,7 +73,7 @@ def test_docs_load_their_assets_from_the_service_itself(
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc", "/api/docs"])
 def test_docs_pages_allow_nothing_from_another_origin(page: str) -> None:
-    with TestClient(create_app(Settings(root_path="/api"))) as client:
+    with TestClient(create_app(Settings()), root_path="/api") as client:
         policy = client.get(page).headers["content-security-policy"]
     assert policy.startswith("default-src 'self'; script-src 'self' 'unsafe-inline';")
     assert "http" not in policy
@@ -90,8 +93,9 @@ def test_docs_can_be_switched_off(path: str) -> None:
         assert client.get("/").json() == {"Hello": "World"}
 
 
-def test_root_path_prefixes_the_docs_and_schema_servers() -> None:
-    with TestClient(create_app(Settings(root_path="/api"))) as client:
+def test_the_server_s_root_path_prefixes_the_docs_and_schema_servers() -> None:
+    # `fastapi run --root-path /api`: the server sets the ASGI root_path, as TestClient does.
+    with TestClient(create_app(Settings()), root_path="/api") as client:
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/api"}]
         docs = client.get("/docs").text
         assert "url: '/api/openapi.json'" in docs
@@ -99,8 +103,8 @@ def test_root_path_prefixes_the_docs_and_schema_servers() -> None:
 
 
 @pytest.mark.parametrize("url", ["/items/5?q=x", "/api/items/5?q=x"])
-def test_root_path_routes_with_or_without_the_prefix(url: str) -> None:
-    with TestClient(create_app(Settings(root_path="/api"))) as client:
+def test_under_a_root_path_routes_match_with_or_without_the_prefix(url: str) -> None:
+    with TestClient(create_app(Settings()), root_path="/api") as client:
         assert client.get(url).json() == {"item_id": 5, "q": "x"}
 
 
@@ -126,7 +130,7 @@ def fresh_settings() -> Iterator[None]:
     main._served_app.cache_clear()
 
 
-@pytest.mark.usefixtures("fresh_settings")
+@pytest.mark.usefixtures("fresh_settings", "logging_state")
 def test_the_served_app_is_built_once_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -158,9 +162,18 @@ def test_the_app_is_listed_for_the_clis_discovery_by_path() -> None:
     assert "create_app" in dir(main)
 
 
-def test_app_lines_follow_stderr_when_it_is_replaced(capsys: pytest.CaptureFixture[str]) -> None:
-    with TestClient(create_app(Settings())):
-        pass
-    assert capsys.readouterr().err == (
-        "INFO:     app.lifespan: startup complete\nINFO:     app.lifespan: shutdown complete\n"
-    )
+@pytest.mark.usefixtures("fresh_settings", "logging_state")
+def test_looking_the_served_app_up_applies_the_log_format_from_its_first_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn configures its own logging, then looks the app up: each look-up (one per
+    process) applies the service's format again, before the server's first line."""
+    monkeypatch.setenv("APP_LOG_FORMAT", "json")
+    for _ in range(2):
+        logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+        _ = main.app
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 7)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["logger"], x["message"]) for x in lines] == [
+        ("uvicorn.error", "Started server process [7]")
+    ] * 2

@@ -17,6 +17,9 @@ from app import prestart
 from app.settings import Endpoint, Settings, describe_error, get_settings
 from testing.ports import closed_port
 
+# main() configures logging as the server's process would: undone after each test.
+pytestmark = pytest.mark.usefixtures("logging_state")
+
 
 @pytest.fixture
 def listening() -> Iterator[Endpoint]:
@@ -175,10 +178,9 @@ def test_arguments_without_the_separator_are_a_usage_error() -> None:
     assert result.stderr == "usage: python -m app.prestart [-- COMMAND [ARG...]]\n"
 
 
-def test_main_alone_runs_the_steps_and_exits_0(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="app.prestart")
+def test_main_alone_runs_the_steps_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert prestart.main([]) == 0
-    assert [r.getMessage() for r in caplog.records] == ["previous steps complete"]
+    assert capsys.readouterr().err == "INFO:     app.prestart: previous steps complete\n"
 
 
 def test_main_reports_an_unreachable_dependency_in_one_line(

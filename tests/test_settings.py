@@ -13,11 +13,11 @@ from app.settings import Settings, describe_error
 LINE_PREFIX = "invalid configuration: "
 
 
-def test_defaults_serve_docs_at_info_level_with_access_lines_and_no_prefix() -> None:
+def test_defaults_serve_docs_at_info_level_with_access_lines() -> None:
     settings = Settings()
     assert (settings.log_level, settings.log_format, settings.access_log) == ("info", "text", True)
     assert settings.metrics_enabled is True
-    assert (settings.docs_enabled, settings.root_path) == (True, "")
+    assert settings.docs_enabled is True
     assert (settings.wait_for, settings.wait_timeout) == ((), 30.0)
 
 
@@ -44,7 +44,6 @@ INVALID = {
     "metrics_enabled": ("perhaps", "bool_parsing", ("metrics_enabled",)),
     "access_log": ("sometimes", "bool_parsing", ("access_log",)),
     "docs_enabled": ("maybe", "bool_parsing", ("docs_enabled",)),
-    "root_path": ("api", "value_error", ("root_path",)),
     "wait_for": ("db:http", "int_parsing", ("wait_for", 0, "port")),
     "wait_timeout": ("0", "greater_than", ("wait_timeout",)),
 }
@@ -63,21 +62,6 @@ def test_an_invalid_value_is_refused_with_its_error_type(field: str) -> None:
     assert [(e["type"], e["loc"]) for e in error] == [(error_type, location)]
 
 
-@pytest.mark.parametrize("value", ["api", "/api/", "api/"])
-def test_a_root_path_must_start_with_a_slash_and_not_end_with_one(value: str) -> None:
-    with pytest.raises(ValidationError) as caught:
-        Settings(root_path=value)
-    assert describe_error(caught.value) == (
-        f"{LINE_PREFIX}APP_ROOT_PATH: must be empty or a path such as /api: starting with "
-        "'/', not ending with '/'"
-    )
-
-
-@pytest.mark.parametrize("value", ["", "/api", "/v1/service"])
-def test_an_empty_or_slash_led_root_path_is_accepted(value: str) -> None:
-    assert Settings(root_path=value).root_path == value
-
-
 def test_the_line_names_the_variable_and_the_position_of_a_nested_value() -> None:
     with pytest.raises(ValidationError) as caught:
         Settings.model_validate({"wait_for": "db:5432,cache:http"})
@@ -88,11 +72,11 @@ def test_the_line_names_the_variable_and_the_position_of_a_nested_value() -> Non
 
 def test_several_invalid_values_share_one_line_in_field_order() -> None:
     with pytest.raises(ValidationError) as caught:
-        Settings.model_validate({"log_level": "loud", "root_path": "api"})
+        Settings.model_validate({"log_level": "loud", "wait_timeout": "0"})
     line = describe_error(caught.value)
     first, second = line.removeprefix(LINE_PREFIX).split("; ")
     assert first.startswith("APP_LOG_LEVEL: ")
-    assert second.startswith("APP_ROOT_PATH: must be empty")
+    assert second.startswith("APP_WAIT_TIMEOUT: ")
 
 
 def _serve_from_the_environment(**env: str) -> subprocess.CompletedProcess[str]:

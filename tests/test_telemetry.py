@@ -1,304 +1,181 @@
-"""OpenTelemetry: off unless the standard variables switch it on; wrong ones stop the start."""
+"""OpenTelemetry: FastAPI's own, switched on by FASTAPI_OTEL_AUTO_CONFIGURE; the SDK reads
+the standard variables as the specification says."""
 
+import logging
 import os
 import subprocess
 import sys
-from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics.export import Histogram, MetricExportResult, MetricsData
+from fastapi.testclient import TestClient
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from app.duration import DurationExport, DurationHistogram
-from app.settings import or_exit
-from app.telemetry import Telemetry, TelemetrySettings, telemetry
-from app.unobserved import unobserved
+from app.main import create_app
+from app.settings import Settings
+from app.telemetry import TelemetrySettings, telemetry_config
 
-ON = {"FASTAPI_OTEL_AUTO_CONFIGURE": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}
+# On, with no endpoint: FastAPI adds no exporter, so nothing leaves the test.
+ON = {"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}
+CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 
 
-def settings(monkeypatch: pytest.MonkeyPatch, **variables: str) -> TelemetrySettings:
+def setenv(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    return or_exit(TelemetrySettings, prefix="")
 
 
-def test_nothing_set_switches_every_signal_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    off = telemetry(settings(monkeypatch))
-    assert off.fastapi == {
-        "tracing": False,
-        "metrics": False,
-        "logs": False,
-        "auto_configure": False,
-    }
-    assert (off.duration, off.export) == (None, None)
-
-
-@pytest.mark.parametrize(
-    "variables",
-    [
-        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"},
-        {"FASTAPI_OTEL_AUTO_CONFIGURE": "true"},
-        {**ON, "OTEL_SDK_DISABLED": "true"},
-        {
-            **ON,
-            "OTEL_TRACES_EXPORTER": "none",
-            "OTEL_METRICS_EXPORTER": "none",
-            "OTEL_LOGS_EXPORTER": "none",
-        },
-        {"FASTAPI_OTEL_AUTO_CONFIGURE": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": ""},
-    ],
-)
-def test_half_a_configuration_stays_off(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+@pytest.mark.parametrize("value", ["", "false", "1", "yes"])
+def test_anything_but_true_leaves_fastapi_s_default(
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    assert not settings(monkeypatch, **variables).enabled
+    """FastAPI's default: telemetry only where the process configured OpenTelemetry."""
+    setenv(monkeypatch, {"FASTAPI_OTEL_AUTO_CONFIGURE": value})
+    config = telemetry_config(TelemetrySettings())
+    assert set(config) == {"exclude", "operation_spans"}
 
 
-def test_switched_on_fastapi_traces_and_logs_and_the_app_records_the_duration(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("value", ["true", "TRUE", "True"])
+def test_true_in_any_case_gives_every_signal_a_provider(
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    found = telemetry(settings(monkeypatch, **ON))
-    config = found.fastapi
-    assert (config["tracing"], config["metrics"], config["logs"]) == (True, False, True)
-    assert config["auto_configure"] is True
-    assert config["operation_spans"] is False
-    assert isinstance(found.export, DurationExport)
-    assert found.export.histogram is found.duration
-    assert found.duration is not None
-    assert found.duration.delta is False
-    assert found.export.interval == 60
-
-
-def test_a_signal_can_be_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    found = telemetry(settings(monkeypatch, **ON, OTEL_LOGS_EXPORTER="none"))
-    assert (found.fastapi["tracing"], found.fastapi["logs"]) == (True, False)
-    assert "logger_provider" not in found.fastapi
-    assert found.duration is not None
-
-
-def test_a_signal_endpoint_alone_switches_that_signal_on(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    found = telemetry(
-        settings(
-            monkeypatch,
-            FASTAPI_OTEL_AUTO_CONFIGURE="true",
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://collector:4318/v1/traces",
-        )
+    setenv(monkeypatch, {"FASTAPI_OTEL_AUTO_CONFIGURE": value})
+    config = telemetry_config(TelemetrySettings())
+    assert (config["auto_configure"], config["operation_spans"]) == (True, False)
+    assert (config["tracing"], config["metrics"], config["logs"]) == (True, True, True)
+    assert None not in (
+        config.get("tracer_provider"),
+        config.get("meter_provider"),
+        config.get("logger_provider"),
     )
-    assert (found.fastapi["tracing"], found.fastapi["logs"]) == (True, False)
-    assert found.duration is None
 
 
-def resource_of(found: Telemetry) -> dict[str, Any]:
-    provider = found.fastapi["tracer_provider"]
+@pytest.mark.parametrize("signal", ["traces", "metrics", "logs"])
+def test_an_exporter_set_to_none_leaves_its_signal_unrecorded(
+    monkeypatch: pytest.MonkeyPatch, signal: str
+) -> None:
+    setenv(monkeypatch, {**ON, f"OTEL_{signal.upper()}_EXPORTER": " None "})
+    config = telemetry_config(TelemetrySettings())
+    flag = {"traces": "tracing", "metrics": "metrics", "logs": "logs"}[signal]
+    provider = {"traces": "tracer", "metrics": "meter", "logs": "logger"}[signal]
+    assert config[flag] is False  # type: ignore[literal-required]
+    assert f"{provider}_provider" not in config
+
+
+def resource(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> Resource:
+    setenv(monkeypatch, {**ON, **variables})
+    provider = telemetry_config(TelemetrySettings())["tracer_provider"]
     assert isinstance(provider, TracerProvider)
-    assert found.export is not None
-    attributes = dict(provider.resource.attributes)
-    assert attributes == dict(found.export.resource.attributes)
-    return attributes
+    return provider.resource
 
 
 def test_the_service_is_named_by_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    attributes = resource_of(telemetry(settings(monkeypatch, **ON)))
-    assert attributes["service.name"] == "fastapi-service"
-    assert attributes["service.version"] == "0.1.0"
+    attributes = resource(monkeypatch, {}).attributes
+    assert (attributes["service.name"], attributes["service.version"]) == (
+        "fastapi-service",
+        "0.1.0",
+    )
 
 
 def test_the_standard_variables_override_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    variables = {
-        **ON,
-        "OTEL_SERVICE_NAME": "checkout",
-        "OTEL_RESOURCE_ATTRIBUTES": "service.version=2.0.0,deployment.environment.name=prod",
-    }
-    attributes = resource_of(telemetry(settings(monkeypatch, **variables)))
-    assert attributes["service.name"] == "checkout"
-    assert attributes["service.version"] == "2.0.0"
-    assert attributes["deployment.environment.name"] == "prod"
+    attributes = resource(
+        monkeypatch,
+        {"OTEL_SERVICE_NAME": "checkout", "OTEL_RESOURCE_ATTRIBUTES": "service.version=9"},
+    ).attributes
+    assert (attributes["service.name"], attributes["service.version"]) == ("checkout", "9")
 
 
-def traced(found: Telemetry, traceparent: bytes | None = None, path: str = "/items/5") -> bool:
-    """Whether FastAPI traces a request: not excluded by the app's head sampling."""
-    headers = [(b"traceparent", traceparent)] if traceparent else []
-    exclude = found.fastapi["exclude"]
-    assert exclude is not None
-    return not exclude({"type": "http", "path": path, "headers": headers})
+def spans_for(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], path: str, traceparent: str
+) -> tuple[ReadableSpan, ...]:
+    """The spans the app records for one GET of `path` whose caller sends `traceparent`."""
+    setenv(monkeypatch, {**ON, **variables})
+    config = telemetry_config(TelemetrySettings())
+    provider = config["tracer_provider"]
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with TestClient(create_app(Settings(), config)) as client:
+        assert client.get(path, headers={"traceparent": traceparent}).status_code == 200
+    return exporter.get_finished_spans()
 
 
-SAMPLED = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-UNSAMPLED = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+def caller(sampled: bool) -> str:
+    return f"00-{CALLER_TRACE}-00f067aa0ba902b7-{'01' if sampled else '00'}"
 
 
-def test_by_default_every_request_is_traced_and_a_caller_s_no_is_followed(
+def test_a_request_s_server_span_continues_the_caller_s_trace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    found = telemetry(settings(monkeypatch, **ON))
-    assert traced(found)
-    assert traced(found, SAMPLED)
-    assert not traced(found, UNSAMPLED)
-    assert not traced(found, SAMPLED, path="/health/ready")
-
-
-def test_a_ratio_traces_that_share_of_new_traces_and_follows_callers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    variables = {**ON, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}
-    found = telemetry(settings(monkeypatch, **variables, OTEL_TRACES_SAMPLER_ARG="0.25"))
-    share = sum(traced(found) for _ in range(20000)) / 20000
-    assert 0.23 < share < 0.27
-    assert all(traced(found, SAMPLED) for _ in range(100))
-    assert not any(traced(found, UNSAMPLED) for _ in range(100))
-
-
-def test_a_plain_ratio_decides_on_the_trace_id_as_the_sdk_does(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    variables = {**ON, "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"}
-    found = telemetry(settings(monkeypatch, **variables))
-    sdk = TraceIdRatioBased(0.5)
-    for trace_id in ("00000000000000000000000000000001", "ffffffffffffffffffffffffffffffff"):
-        header = f"00-{trace_id}-b7ad6b7169203331-00".encode()
-        decision = sdk.should_sample(None, int(trace_id, 16), "GET").decision
-        assert traced(found, header) is (decision == Decision.RECORD_AND_SAMPLE)
-
-
-def test_always_off_switches_tracing_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    found = telemetry(settings(monkeypatch, **ON, OTEL_TRACES_SAMPLER="always_off"))
-    assert found.fastapi["tracing"] is False
-    assert "tracer_provider" not in found.fastapi
-
-
-@pytest.mark.parametrize("header", [b"garbage", b"00-" + b"0" * 32 + b"-b7ad6b7169203331-01"])
-def test_an_invalid_traceparent_counts_as_none(
-    monkeypatch: pytest.MonkeyPatch, header: bytes
-) -> None:
-    found = telemetry(settings(monkeypatch, **ON, OTEL_TRACES_SAMPLER="parentbased_always_off"))
-    assert not traced(found, header)
-    assert not traced(found)
-
-
-def test_the_duration_is_recorded_with_the_conventions_attributes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    found = telemetry(settings(monkeypatch, **ON))
-    assert found.duration is not None
-    scope = {"type": "http", "method": "BREW", "scheme": "https", "path": "/x", "headers": []}
-    found.record(scope, "/x", 503, 0.25)
-    found.record({**scope, "path": "/health/ready"}, "/health/ready", 200, 0.1)
-    found.record({**scope, "method": "GET", "path": "/nowhere"}, "", 404, 0.01)
-    recorded = [(point.sum, point.attributes) for point in found.duration.collect()]
-    assert recorded == [
-        (
-            0.25,
-            {
-                "http.request.method": "_OTHER",
-                "url.scheme": "https",
-                "http.response.status_code": 503,
-                "http.route": "/x",
-                "error.type": "503",
-            },
-        ),
-        (
-            0.01,
-            {"http.request.method": "GET", "url.scheme": "https", "http.response.status_code": 404},
-        ),
-    ]
-
-
-def test_the_temporality_and_interval_variables_reach_the_export(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    found = telemetry(
-        settings(
-            monkeypatch,
-            **ON,
-            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="LowMemory",
-            OTEL_METRIC_EXPORT_INTERVAL="5000",
-        )
+    (span,) = spans_for(monkeypatch, {}, "/items/5?q=somequery", caller(sampled=True))
+    assert span.name == "GET /items/{item_id}"
+    assert span.parent is not None
+    assert (format(span.context.trace_id, "032x"), span.parent.span_id) == (
+        CALLER_TRACE,
+        0x00F067AA0BA902B7,
     )
-    assert found.export is not None
-    assert (found.export.histogram.delta, found.export.interval) == (True, 5)
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "problem"),
+    ("variables", "sampled", "recorded"),
     [
-        ("OTEL_TRACES_EXPORTER", "zipkin", "Input should be 'otlp' or 'none'"),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "Input should be 'http/protobuf'"),
-        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json", "Input should be 'http/protobuf'"),
+        ({}, False, 0),  # parentbased_always_on, the default, follows the caller's no
+        ({"OTEL_TRACES_SAMPLER": "always_on"}, False, 1),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}, True, 0),
         (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "collector:4318",
-            "must be an absolute http:// or https:// URL",
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"},
+            True,
+            1,
         ),
-        ("OTEL_TRACES_SAMPLER", "sometimes", "Input should be 'always_on', "),
-        ("OTEL_TRACES_SAMPLER_ARG", "2", "Input should be less than or equal to 1"),
-        ("FASTAPI_OTEL_AUTO_CONFIGURE", "yes please", "Input should be a valid boolean"),
-        (
-            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
-            "sometimes",
-            "Input should be 'cumulative', 'delta' or 'lowmemory'",
-        ),
-        ("OTEL_METRIC_EXPORT_INTERVAL", "0", "Input should be greater than 0"),
+        ({"OTEL_SDK_DISABLED": "true"}, True, 0),
     ],
+    ids=["default-follows-no", "always-on", "ratio-0", "parentbased-ratio-0", "sdk-disabled"],
 )
-def test_an_invalid_variable_stops_the_start_with_one_line_naming_it(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, problem: str
+def test_the_sdk_samples_as_the_standard_variables_say(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], sampled: bool, recorded: int
 ) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        settings(monkeypatch, **{**ON, variable: value})
-    message = str(stopped.value)
-    assert message.startswith(f"invalid configuration: {variable}: {problem}")
-    assert "\n" not in message
+    assert len(spans_for(monkeypatch, variables, "/", caller(sampled))) == recorded
+
+
+def test_an_unknown_sampler_falls_back_to_the_sdk_default(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The SDK's own behaviour: a warning, then parentbased_always_on."""
+    spans = spans_for(monkeypatch, {"OTEL_TRACES_SAMPLER": "sometimes"}, "/", caller(sampled=True))
+    assert len(spans) == 1
+    assert any(
+        r.levelno == logging.WARNING and "sometimes" in r.getMessage() for r in caplog.records
+    )
 
 
 @pytest.mark.parametrize(
-    ("path", "left_out"),
-    [
-        ("/health/ready", True),
-        ("/health/live", True),
-        ("/metrics", True),
-        ("/docs-assets/swagger-ui-bundle.js", True),
-        ("/items/5", False),
-        ("/", False),
-        ("/docs", False),
-        ("/healthy", False),
-        ("/metrics/extra", False),
-    ],
+    "path", ["/health/ready", "/health/live", "/metrics", "/docs-assets/redoc.standalone.js"]
 )
-def test_probes_assets_and_scrapes_are_left_out_of_traces(path: str, left_out: bool) -> None:
-    assert unobserved({"type": "http", "path": path}) is left_out
+def test_probes_assets_and_scrapes_are_not_traced(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    assert spans_for(monkeypatch, {}, path, caller(sampled=True)) == ()
 
 
-def test_flushing_exports_the_recorded_metrics_now() -> None:
-    exported: list[MetricsData] = []
-
-    class Exporter:
-        def export(
-            self, metrics_data: MetricsData, timeout_millis: float = 0
-        ) -> MetricExportResult:
-            exported.append(metrics_data)
-            return MetricExportResult.SUCCESS
-
-    histogram = DurationHistogram([0.1, 1.0])
-    scope = InstrumentationScope("fastapi-service", "0.1.0")
-    export = DurationExport(histogram, Exporter(), Resource.create({}), scope, interval=3600)
-    found = Telemetry(fastapi={}, duration=histogram, export=export)
-    found.flush()
-    assert exported == []  # nothing recorded, nothing sent
-    found.record({"method": "GET", "path": "/", "scheme": "http"}, "/", 200, 0.05)
-    found.flush()
-    (data,) = exported
-    (metric,) = data.resource_metrics[0].scope_metrics[0].metrics
-    assert (metric.name, metric.unit) == ("http.server.request.duration", "s")
-    assert isinstance(metric.data, Histogram)
-    (point,) = metric.data.data_points
-    assert (point.count, point.sum) == (1, 0.05)
-    Telemetry(fastapi={}).flush()  # no metrics exported: nothing to do
+def test_an_unsupported_exporter_is_reported_and_the_service_still_serves(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FastAPI's own behaviour: one warning at start-up, and no exporter at all."""
+    setenv(
+        monkeypatch,
+        {
+            **ON,
+            "OTEL_TRACES_EXPORTER": "zipkin",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+        },
+    )
+    with TestClient(create_app(Settings())) as client:
+        assert client.get("/").json() == {"Hello": "World"}
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.getMessage().startswith("FastAPI automatic telemetry configuration failed")
+    assert "OTEL_TRACES_EXPORTER" in warning.getMessage()
 
 
 def test_with_telemetry_off_the_sdk_is_never_loaded() -> None:
@@ -307,8 +184,7 @@ def test_with_telemetry_off_the_sdk_is_never_loaded() -> None:
         "import sys\n"
         "from app.main import create_app\n"
         "from app.settings import Settings\n"
-        "from app.telemetry import TelemetrySettings\n"
-        "create_app(Settings(), TelemetrySettings())\n"
+        "create_app(Settings())\n"
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk')))\n"
     )
     environment = {

@@ -1,11 +1,11 @@
 """The interactive docs: Swagger UI and ReDoc, served with their assets by this service."""
 
 from collections.abc import Collection
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
-from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Where the Swagger UI and ReDoc scripts and styles are served from.
 ASSETS = "/docs-assets"
@@ -22,34 +22,21 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def with_docs(
-    title: str, version: str, lifespan: Lifespan[FastAPI], telemetry: TelemetryConfig
-) -> FastAPI:
+def with_docs(**options: Any) -> FastAPI:
     """An app whose /docs and /redoc load every asset from the service itself.
 
     fastapi-offline ships the assets, so the docs work in an air-gapped cluster; the
     pages carry a Content-Security-Policy that allows nothing from another origin.
+    `options` are FastAPI's own (title, version, lifespan, ...).
     """
-    app: FastAPI = FastAPIOffline(
-        title=title, version=version, lifespan=lifespan, static_url=ASSETS, telemetry=telemetry
-    )
+    app: FastAPI = FastAPIOffline(static_url=ASSETS, **options)
     app.add_middleware(DocsContentSecurityPolicy, pages=PAGES)
     return app
 
 
-def without_docs(
-    title: str, version: str, lifespan: Lifespan[FastAPI], telemetry: TelemetryConfig
-) -> FastAPI:
+def without_docs(**options: Any) -> FastAPI:
     """An app with no docs pages, no assets and no schema."""
-    return FastAPI(
-        telemetry=telemetry,
-        title=title,
-        version=version,
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
+    return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
 
 
 class DocsContentSecurityPolicy:

@@ -8,17 +8,16 @@ from functools import cache
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from fastapi.telemetry import TelemetryConfig
 
 from app import docs
 from app.api import health, items, root
 from app.guard import RequestGuard
-from app.logs import configure_logging, silence_server_access_log
+from app.logs import configure_logging
 from app.metrics import CONTENT_TYPE, RequestMetrics, prepare_multiprocess_dir
 from app.request_context import RequestContext
-from app.root_path import RootPathMiddleware
-from app.settings import Settings, get_settings, or_exit, settings_or_exit
-from app.telemetry import TelemetrySettings, telemetry
-from app.telemetry_gate import gate
+from app.settings import Settings, get_settings, settings_or_exit
+from app.telemetry import TelemetrySettings, telemetry_config
 from app.unobserved import METRICS_PATH
 
 logger = logging.getLogger("app.lifespan")
@@ -27,8 +26,6 @@ logger = logging.getLogger("app.lifespan")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open resources before the first request and close them after the last."""
-    # The access lines are the app's own: uvicorn's are off, whatever configured it last.
-    silence_server_access_log()
     logger.info("startup complete")
     app.state.ready = True
     # What exists now lives as long as the process: the collector need not scan it again.
@@ -37,8 +34,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.ready = False
-        # Every request has been served: their metrics leave before the process does.
-        app.state.telemetry.flush()
         logger.info("shutdown complete")
 
 
@@ -47,17 +42,20 @@ VERSION = "0.1.0"
 
 
 def create_app(
-    settings: Settings | None = None, telemetry_settings: TelemetrySettings | None = None
+    settings: Settings | None = None, telemetry: TelemetryConfig | None = None
 ) -> FastAPI:
     """Build the service; tests pass their own settings instead of patching the environment."""
     settings = settings or get_settings()
-    exporting = telemetry(telemetry_settings or TelemetrySettings())
+    if telemetry is None:
+        telemetry = telemetry_config(TelemetrySettings())
     build = docs.with_docs if settings.docs_enabled else docs.without_docs
-    app = gate(build(TITLE, VERSION, lifespan, exporting.fastapi), exporting.fastapi.get("exclude"))
+    app = build(
+        title=TITLE,
+        version=VERSION,
+        lifespan=lifespan,
+        telemetry=telemetry,
+    )
     app.state.settings = settings
-    app.state.telemetry = exporting
-    if settings.root_path:
-        app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     app.include_router(root.router)
     app.include_router(items.router)
     app.include_router(health.router)
@@ -67,9 +65,7 @@ def create_app(
     # A hostile request is refused before routing...
     app.add_middleware(RequestGuard)
     # ...and still has an id, an access line and a place in the metrics.
-    app.add_middleware(
-        RequestContext, access_log=settings.access_log, metrics=metrics, telemetry=exporting
-    )
+    app.add_middleware(RequestContext, access_log=settings.access_log, metrics=metrics)
     return app
 
 
@@ -81,20 +77,12 @@ def _serve_metrics(app: FastAPI, metrics: RequestMetrics) -> None:
     app.add_api_route(METRICS_PATH, read_metrics, methods=["GET"], include_in_schema=False)
 
 
-def prepare_process(settings: Settings) -> None:
-    """Once per served process, before its app is built: the log format and level (so that
-    the server's first line has them), and the directory of the workers' metrics."""
-    configure_logging(settings.log_level, settings.log_format)
-    if settings.metrics_enabled:
-        prepare_multiprocess_dir()
-
-
 @cache
 def _served_app() -> FastAPI:
     settings = settings_or_exit()
-    telemetry = or_exit(TelemetrySettings, prefix="")
-    prepare_process(settings)
-    return create_app(settings, telemetry)
+    if settings.metrics_enabled:
+        prepare_multiprocess_dir()
+    return create_app(settings)
 
 
 def __getattr__(name: str) -> FastAPI:
@@ -105,6 +93,11 @@ def __getattr__(name: str) -> FastAPI:
     Importing the module (tests, tools) never reads the environment nor exits.
     """
     if name == "app":
+        settings = settings_or_exit()
+        # `fastapi run` has no --log-config: uvicorn applies its own logging configuration
+        # (in each worker too), then looks the app up. Configured at that look-up, the
+        # format and level apply from the server's first line on, in every process.
+        configure_logging(settings.log_level, settings.log_format)
         return _served_app()
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)

@@ -18,8 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from app.logs import configure_logging
-from app.settings import Endpoint, Settings, or_exit, settings_or_exit
-from app.telemetry import TelemetrySettings
+from app.settings import Endpoint, Settings, settings_or_exit
 
 logger = logging.getLogger("app.prestart")
 
@@ -76,8 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m app.prestart [-- COMMAND [ARG...]]", file=sys.stderr)
         return 2
     settings = settings_or_exit()
-    # The server's telemetry variables too: a wrong one stops the deployment here.
-    or_exit(TelemetrySettings, prefix="")
     configure_logging(settings.log_level, settings.log_format)
     try:
         run(settings)

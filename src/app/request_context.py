@@ -1,16 +1,14 @@
 """Per request: its id, its access line, its metrics, and what an unhandled error becomes."""
 
 import logging
-import os
 import re
-from time import perf_counter, time
+import uuid
+from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import REQUEST_ID
-from app.logs import current_span, log_access
 from app.metrics import RequestMetrics
-from app.telemetry import Telemetry
 from app.unobserved import unobserved_path
 
 HEADER = b"x-request-id"
@@ -20,6 +18,7 @@ HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 
+access_logger = logging.getLogger("app.access")
 error_logger = logging.getLogger("app.error")
 
 
@@ -30,27 +29,16 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             if _SANE_ID.fullmatch(value):
                 return value.decode("ascii")
             break
-    return os.urandom(16).hex()
+    return uuid.uuid4().hex
 
 
 class RequestContext:
     """Pure ASGI, outermost, so its id and its timing cover everything below it."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        access_log: bool,
-        metrics: RequestMetrics | None,
-        telemetry: Telemetry | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool, metrics: RequestMetrics | None) -> None:
         self.app = app
         self.access_log = access_log
         self.metrics = metrics
-        self.telemetry = telemetry
-        # Only FastAPI's server span can make a request's trace ids: untraced, the access
-        # line does not look for them.
-        self.traced = telemetry is not None and bool(telemetry.fastapi.get("tracing"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,31 +70,29 @@ class RequestContext:
                 status = 500
         finally:
             try:
-                self._record(scope, request_id, status, perf_counter() - started)
+                self._record(scope, status, perf_counter() - started)
             finally:
                 REQUEST_ID.reset(token)
 
-    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", "")
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None)
         if self.metrics is not None and not unobserved_path(scope["path"]):
-            self.metrics.observe(scope["method"], route, status, seconds)
-        if self.telemetry is not None:
-            self.telemetry.record(scope, route, status, seconds)
+            self.metrics.observe(scope["method"], route or "", status, seconds)
         if self.access_log:
             client = scope.get("client")
-            # The values only: the line is made later, with others (app.logs.JsonLines).
-            log_access(
-                (
-                    time(),
-                    request_id,
-                    current_span() if self.traced else None,
-                    scope["method"],
-                    scope["path"],
-                    route,
-                    status,
-                    seconds,
-                    client[0] if client else None,
-                )
+            access_logger.info(
+                "%s %s %d",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "client": client[0] if client else None,
+                },
             )
 
 

@@ -1,11 +1,10 @@
 """Typed settings, read once from the environment when the service starts."""
 
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "APP_"
@@ -61,25 +60,16 @@ class Settings(BaseSettings):
     docs_enabled: bool = True
     # GET /metrics, in Prometheus's format, for a scraper on the internal network.
     metrics_enabled: bool = True
-    root_path: str = ""
     wait_for: Annotated[tuple[Endpoint, ...], NoDecode, BeforeValidator(_endpoints)] = ()
     wait_timeout: float = Field(default=30.0, gt=0, le=3600)
 
-    @field_validator("root_path")
-    @classmethod
-    def _root_path_is_a_prefix(cls, value: str) -> str:
-        if value and (not value.startswith("/") or value.endswith("/")):
-            msg = "must be empty or a path such as /api: starting with '/', not ending with '/'"
-            raise ValueError(msg)
-        return value
 
-
-def describe_error(error: ValidationError, prefix: str = ENV_PREFIX) -> str:
+def describe_error(error: ValidationError) -> str:
     """One line naming each invalid variable and what is wrong with it."""
     problems = []
     for item in error.errors(include_url=False):
         # loc is (field, index, subfield...) for nested values: the variable is the field.
-        variable = f"{prefix}{str(item['loc'][0]).upper()}"
+        variable = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}"
         detail = "".join(f"[{part}]" for part in item["loc"][1:])
         message = item["msg"].removeprefix("Value error, ")
         problems.append(f"{variable}{detail}: {message}")
@@ -93,15 +83,10 @@ def get_settings() -> Settings:
     return Settings(_secrets_dir=SECRETS_DIR) if SECRETS_DIR.is_dir() else Settings()
 
 
-def or_exit[T](read: Callable[[], T], prefix: str = ENV_PREFIX) -> T:
-    """For the entry points: what `read` returns, or, if a variable it reads is invalid,
-    the process ends with one line naming it and exit 1."""
-    try:
-        return read()
-    except ValidationError as error:
-        raise SystemExit(describe_error(error, prefix)) from None
-
-
 def settings_or_exit() -> Settings:
-    """The APP_* settings, or the process ends with one line and exit 1."""
-    return or_exit(get_settings)
+    """For the entry points: the APP_* settings, or, if one is invalid, the process ends
+    with one line naming it and exit 1."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise SystemExit(describe_error(error)) from None

@@ -131,3 +131,19 @@ def test_with_two_workers_only_the_supervisor_s_own_lines_are_text(image: str) -
     supervisor = [line for line in output.supervisor if line]
     assert supervisor[0].startswith("INFO:     Uvicorn running on http://0.0.0.0:8000")
     assert len(supervisor) <= 8
+
+
+def test_a_process_killed_outright_has_written_every_access_line_it_logged(image: str) -> None:
+    """Each line is written when it is logged: SIGKILL, which no process can outlive or
+    answer, loses none of the requests already answered."""
+    container = start(image, "-e", "APP_ACCESS_LOG=true")
+    try:
+        with httpx.Client(base_url=container.base_url) as client:
+            for n in range(50):
+                assert client.get("/", headers={"X-Request-ID": f"kill-{n}"}).status_code == 200
+        docker("kill", "--signal", "KILL", container.id)
+        output = parse(container.logs())
+    finally:
+        remove(container)
+    logged = [r["request_id"] for r in output.by("app.access") if r["path"] == "/"]
+    assert logged == [f"kill-{n}" for n in range(50)]

@@ -6,17 +6,14 @@ probe_app:app` with this file on PYTHONPATH to see what the app sees.
 
 import asyncio
 import socket
+from functools import cache
 
-from fastapi import Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
-from app.main import create_app, prepare_process
-from app.settings import or_exit, settings_or_exit
-from app.telemetry import TelemetrySettings
+from app import main
 
-_settings = settings_or_exit()
-prepare_process(_settings)
-app = create_app(_settings, or_exit(TelemetrySettings, prefix=""))
+router = APIRouter()
 _in_flight = 0
 
 
@@ -27,7 +24,7 @@ class Seen(BaseModel):
     hostname: str
 
 
-@app.get("/_probe/request")
+@router.get("/_probe/request")
 async def read_request(request: Request) -> Seen:
     """What the app believes about the request it is serving, and which replica served it."""
     return Seen(
@@ -38,7 +35,7 @@ async def read_request(request: Request) -> Seen:
     )
 
 
-@app.get("/_probe/slow")
+@router.get("/_probe/slow")
 async def read_slow(seconds: float) -> dict[str, float]:
     """Answer after `seconds`: a request that is still in flight when the signal comes."""
     global _in_flight  # noqa: PLW0603 (one process-wide counter is the point)
@@ -50,14 +47,28 @@ async def read_slow(seconds: float) -> dict[str, float]:
     return {"slept": seconds}
 
 
-@app.get("/_probe/in-flight")
+@router.get("/_probe/in-flight")
 async def read_in_flight() -> dict[str, int]:
     """How many slow requests are being served right now."""
     return {"in_flight": _in_flight}
 
 
-@app.get("/_probe/fail")
+@router.get("/_probe/fail")
 async def read_fail() -> None:
     """A route with a bug: what an unhandled error becomes, in the response and the logs."""
     msg = "internal detail the client must not see"
     raise RuntimeError(msg)
+
+
+@cache
+def _with_probes(app: FastAPI) -> FastAPI:
+    app.include_router(router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app`: the service as `fastapi run` serves it (settings, logging), with these routes."""
+    if name == "app":
+        return _with_probes(main.__getattr__("app"))
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
