@@ -235,7 +235,7 @@ def test_a_failing_previous_step_keeps_the_app_from_starting(image: str) -> None
 
 def test_the_stack_serves_under_a_path_prefix_with_working_docs(image: str) -> None:
     # The one override: the prefix under test.
-    stack = Stack(env={"APP_ROOT_PATH": "/api"})
+    stack = Stack(env={"ROOT_PATH": "/api"})
     try:
         stack.up()
         with stack.proxy_client() as client:
