@@ -1,6 +1,6 @@
 """Side by side, in one run: the project's image and a naive baseline of the same app.
 
-    uv run python -m benchmarks [--repeats 3] [--duration 10] [--json FILE] [--check]
+    uv run python -m benchmarks [--repeats 3] [--duration 10] [--json FILE] [--write FILE] [--check]
     uv run python -m benchmarks --smoke     (one short iteration: does every step work?)
 
 Needs Docker and wrk (`apt-get install wrk`). Prints a Markdown table of every figure with
@@ -32,6 +32,7 @@ from benchmarks.measure import (
 )
 from benchmarks.observability import observability
 from benchmarks.report import missed, table
+from benchmarks.results import write
 from benchmarks.subjects import NAIVE, PROJECT, Subject
 from testing.units import MiB
 from testing.wrk import Load
@@ -142,6 +143,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="1 repeat, 1 s loads")
     parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--write", type=Path, help="also write the tables to this results file")
     args = parser.parse_args()
     repeats, seconds = (1, 1.0) if args.smoke else (args.repeats, args.duration)
     results: dict[str, Any] = {
@@ -164,7 +166,10 @@ def main() -> int:
     print("benchmarks: access log, telemetry and scrapes, on and off", file=sys.stderr)
     results["observability"] = observability(PROJECT.tag, repeats, seconds)
     args.json.write_text(json.dumps(results, indent=2, default=asdict) + "\n")
-    print(table(results))
+    report = table(results)
+    print(report)
+    if args.write:
+        write(args.write, "The image against a naive one", report)
     errors = [
         f"{name} {workers} {path}"
         for name in (NAIVE.name, PROJECT.name)

@@ -16,6 +16,7 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.results import write
 from testing.docker import docker, remove, start
 from testing.inside import Sample, sample
 from testing.paths import PROJECT_ROOT, run_id
@@ -93,6 +94,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--write", type=Path, help="also write the table to this results file")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("benchmarks.memory: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -103,9 +105,10 @@ def main() -> int:
         rows = [measure(image, n, args.duration) for n in args.workers]
     finally:
         docker("image", "rm", image, check=False)
-    print(HEADER)
-    for row in rows:
-        print(row.markdown())
+    report = "\n".join([HEADER, *(row.markdown() for row in rows)])
+    print(report)
+    if args.write:
+        write(args.write, "Memory per worker, idle and under load", report)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
     return 0

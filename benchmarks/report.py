@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.measure import ITEM
+from benchmarks.observability import observability_misses, observability_table
 
 
 @dataclass(frozen=True)
@@ -16,21 +17,14 @@ class Row:
     # Given (project, baseline), whether the target is met; None: no target.
     target: str = ""
     met: Callable[[float, float], bool] | None = None
-    # Where the ratio is measured in pairs rather than taken from the two figures
-    # (benchmarks/observability.py), that ratio: the verdict and the table use it.
-    paired_ratio: float | None = None
 
     def ratio(self) -> float:
-        if self.paired_ratio is not None:
-            return self.paired_ratio
         return self.project / self.baseline if self.baseline else float("nan")
 
     def verdict(self) -> bool | None:
         """Whether the target is met; None where the row has no target."""
         if self.met is None:
             return None
-        if self.paired_ratio is not None:
-            return self.met(self.paired_ratio, 1.0)
         return self.met(self.project, self.baseline)
 
     def markdown(self) -> str:
@@ -155,44 +149,13 @@ def _rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def _observability_rows(results: dict[str, Any]) -> list[Row]:
-    """Requests/s with each of them on against off (benchmarks/observability.py): the
-    medians, and the median of the per-repeat ratios."""
-    o = results["observability"]
-    off = o["quiet"]["rps"]
-
-    def row(
-        label: str, name: str, target: str = "", met: Callable[[float, float], bool] | None = None
-    ) -> Row:
-        return Row(label, o[name]["rps"], off, "{:.0f}", target, met, o[name]["ratio"])
-
-    return [
-        row("access log on vs off, req/s", "access_log_on", ">= 0.9x", lambda x, y: x >= 0.9 * y),
-        row(
-            "telemetry exporting (10 % of traces) vs off, req/s",
-            "telemetry_on",
-            ">= 0.8x",
-            lambda x, y: x >= 0.8 * y,
-        ),
-        row("telemetry exporting (1 % of traces) vs off, req/s", "telemetry_one_percent"),
-        row("telemetry exporting (every trace) vs off, req/s", "telemetry_all_traces"),
-        row("telemetry metrics only vs off, req/s", "telemetry_metrics_only"),
-        row(
-            "/metrics scraped every second vs not, req/s",
-            "scraped",
-            ">= 0.95x",
-            lambda x, y: x >= 0.95 * y,
-        ),
-    ]
-
-
 def missed(results: dict[str, Any]) -> list[str]:
     """Each figure whose target is not met, with its value and the target."""
     return [
         f"{row.label}: {row.unit_format.format(row.project)} (target {row.target})"
-        for row in [*_rows(results), *_observability_rows(results)]
+        for row in _rows(results)
         if row.verdict() is False
-    ]
+    ] + observability_misses(results)
 
 
 def table(results: dict[str, Any]) -> str:
@@ -215,28 +178,5 @@ def table(results: dict[str, Any]) -> str:
         f"(the project: {results['project']['start_s']:.3f} s).",
         "",
         observability_table(results),
-    ]
-    return "\n".join(lines)
-
-
-def observability_table(results: dict[str, Any]) -> str:
-    """What observing the service costs: each of them on against off."""
-    lines = [
-        "What observing it costs (the project's image, one worker, on against off;",
-        "on / off is the median of each repeat's ratio, not the ratio of the medians):",
-        "",
-        "| figure | on | off | on / off | target | met |",
-        "| --- | --- | --- | --- | --- | --- |",
-        *(row.markdown() for row in _observability_rows(results)),
-        "",
-        "CPU per request, µs (medians): the server's container, Docker's daemon",
-        "(which handles every line a container writes):",
-        "",
-        "| variant | server | daemon |",
-        "| --- | --- | --- |",
-        *(
-            f"| {name} | {figures['server_us']:.1f} | {figures['daemon_us']:.1f} |"
-            for name, figures in results["observability"].items()
-        ),
     ]
     return "\n".join(lines)
