@@ -23,7 +23,7 @@ WORKDIR /src
 # its telemetry and archiving packages.)
 ARG DEV_ONLY_PACKAGES="httpx httpcore httpx2 httpcore2 truststore"
 # email-validator (and its dnspython) serve Pydantic's EmailStr, which no model here
-# declares; installed, FastAPI imports it on every start (the README has the cost).
+# declares; installed, FastAPI imports it on every start (docs/performance.md has the cost).
 # A model that declares EmailStr fails at import without it (a unit test says so first):
 # remove both names from this list then.
 ARG UNUSED_PACKAGES="email-validator dnspython"

@@ -8,7 +8,7 @@ requests each route, and stops it. (tests/container/test_image.py checks that no
 the service imports was missed.) As the interpreter imports each module it caches that module's
 bytecode, so the server starts without compiling anything, while the modules it never
 imports (pygments' lexers, the telemetry exporters...) carry no .pyc: far less than
-compiling everything (the README has the figure).
+compiling everything (docs/performance.md has the figure).
 """
 
 import signal

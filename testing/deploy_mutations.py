@@ -1,7 +1,7 @@
 """Mutations of the deployment files, each with the test that must fail when it is made.
 
     uv run python -m testing.deploy_mutations            (scripts/mutate-deploy)
-    uv run python -m testing.deploy_mutations --table    (the README's table)
+    uv run python -m testing.deploy_mutations --table    (docs/testing.md's table)
     uv run python -m testing.deploy_mutations 3 7        (only those rows)
 
 Each mutation is made in a throw-away copy of the project, and the named test is run there
@@ -326,7 +326,7 @@ MUTATIONS = (
 
 
 def table() -> str:
-    """The README's table: each line that matters and the test that fails without it."""
+    """docs/testing.md's table: each line that matters and the test that fails without it."""
     rows = [
         "| # | file | what the line ensures | mutation | test that fails |",
         "| --- | --- | --- | --- | --- |",
@@ -364,7 +364,7 @@ def _pytest(root: Path, *tests: str) -> subprocess.CompletedProcess[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Mutate the deployment files; run the tests.")
     parser.add_argument("rows", nargs="*", type=int, help="only these rows (1-based)")
-    parser.add_argument("--table", action="store_true", help="print the README's table")
+    parser.add_argument("--table", action="store_true", help="print docs/testing.md's table")
     args = parser.parse_args()
     if args.table:
         print(table())

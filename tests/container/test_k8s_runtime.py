@@ -120,7 +120,7 @@ def test_two_workers_metrics_add_up_on_the_read_only_root(
     pod = _pod(manifests)
     (app,) = pod["containers"]
     # The overrides: two workers where the manifest has one per pod, and the memory that
-    # two need (the README's figures; the later --memory wins).
+    # two need (docs/deploy.md's figures; the later --memory wins).
     options = ["-e", "WEB_CONCURRENCY=2", "--memory", "256m"]
     container = start(image, *_docker_options(app, pod), *_environment(manifests), *options)
     sent = 40

@@ -182,7 +182,7 @@ def test_under_load_the_server_peaks_below_half_the_compose_memory_limit(
         remove(container)
     print(f"memory: peak {peak / MiB:.1f} MiB under a {limit / MiB:.0f} MiB limit")  # noqa: T201
     assert statuses == [200] * 4000
-    # The README's reasoning for the limit: over twice the peak under load.
+    # docs/deploy.md's reasoning for the limit: over twice the peak under load.
     assert 2 * peak < limit
 
 

@@ -64,6 +64,6 @@ def test_requires_python_admits_only_that_minor_version() -> None:
 
 
 def test_the_openapi_document_states_the_package_version() -> None:
-    """A release bumps both (README, "Releasing"); this names the one left behind."""
+    """A release bumps both (docs/deploy.md, "Releasing"); this names the one left behind."""
     package = tomllib.loads(_read("pyproject.toml"))["project"]["version"]
     assert package == VERSION, f"src/app/main.py VERSION {VERSION}, pyproject.toml {package}"
