@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from testing.context import DockerIgnore, context_files, copy_build_context
+from testing.context import context_files, copy_build_context
 
-RULES = DockerIgnore("# only what the build reads\n*\n!src/\n!docker/*.py\n**/__pycache__\n")
+IGNORE = "# only what the build reads\n*\n!src/\n!docker/*.py\n**/__pycache__\n"
 
 
 @pytest.mark.parametrize(
@@ -21,15 +21,11 @@ RULES = DockerIgnore("# only what the build reads\n*\n!src/\n!docker/*.py\n**/__
         (".git/config", False),
     ],
 )
-def test_the_last_matching_pattern_decides(path: str, admitted: bool) -> None:
-    assert RULES.admits(path) is admitted
-
-
-def test_an_excluded_directory_is_entered_only_where_a_rule_may_admit_below_it() -> None:
-    assert RULES.may_admit_below("src")
-    assert RULES.may_admit_below("docker")
-    assert not RULES.may_admit_below(".venv")
-
+def test_the_last_matching_pattern_decides(tmp_path: Path, path: str, admitted: bool) -> None:
+    (tmp_path / ".dockerignore").write_text(IGNORE)
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text("")
+    assert (path in context_files(tmp_path)) is admitted
 
 def test_the_copy_holds_what_docker_sends_and_the_files_docker_always_reads(
     tmp_path: Path,
