@@ -216,8 +216,8 @@ MUTATIONS = (
     Mutation(
         "deploy/swarm/stack.yaml",
         "each task runs the previous steps before its server",
-        '    command:\n      ["python", "-m", "app.prestart", "--", "fastapi", "run", "--entrypoint", '
-        '"app.main:app", "--root-path", "${ROOT_PATH:-}"]\n',
+        '    command:\n      ["python", "-m", "app.prestart", "--", "fastapi", "run", '
+        '"--entrypoint", "app.main:app", "--root-path", "${ROOT_PATH:-}"]\n',
         "",
         f"{SWARM}::test_a_failing_previous_step_keeps_the_new_version_from_serving",
     ),

@@ -27,6 +27,7 @@ def test_the_last_matching_pattern_decides(tmp_path: Path, path: str, admitted: 
     (tmp_path / path).write_text("")
     assert (path in context_files(tmp_path)) is admitted
 
+
 def test_the_copy_holds_what_docker_sends_and_the_files_docker_always_reads(
     tmp_path: Path,
 ) -> None:
