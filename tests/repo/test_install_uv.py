@@ -2,7 +2,7 @@
 
 The wheel here is a stand-in built by the test and served from a local directory (no index
 is contacted); the listed hashes CI checks the real download against are
-scripts/uv-requirements.txt's, kept at pyproject.toml's version by tests/repo/test_versions.py.
+scripts/uv-requirements.txt's, the one place uv's version is written.
 """
 
 import hashlib
@@ -13,8 +13,9 @@ import zipfile
 from pathlib import Path
 
 from testing.paths import PROJECT_ROOT
+from testing.versions import pinned_uv
 
-VERSION = "0.13.9"
+VERSION = pinned_uv()
 
 
 def _wheel(directory: Path) -> Path:
@@ -33,14 +34,11 @@ def _wheel(directory: Path) -> Path:
     return path
 
 
-def _install(
-    tmp_path: Path, *, listed: str, required: str = VERSION
-) -> subprocess.CompletedProcess[str]:
+def _install(tmp_path: Path, *, listed: str) -> subprocess.CompletedProcess[str]:
     """Run a copy of the script in a tree whose hash list is LISTED (a requirements line)."""
     tree = tmp_path / "tree"
     (tree / "scripts").mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / "scripts" / "install-uv", tree / "scripts" / "install-uv")
-    (tree / "pyproject.toml").write_text(f'[tool.uv]\nrequired-version = "=={required}"\n')
     (tree / "scripts" / "uv-requirements.txt").write_text(listed)
     # The machine's python3 and its pip, as on a fresh machine: not this virtualenv's.
     venv_bin = str(Path(os.environ["VIRTUAL_ENV"]) / "bin") if "VIRTUAL_ENV" in os.environ else None
@@ -90,12 +88,12 @@ def test_a_wheel_whose_hash_is_not_listed_is_refused_and_nothing_is_installed(
     assert not (tmp_path / "bin" / "uv").exists()
 
 
-def test_a_hash_list_for_another_version_stops_before_any_download(tmp_path: Path) -> None:
+def test_a_hash_list_that_pins_no_uv_stops_before_any_download(tmp_path: Path) -> None:
     _wheel(tmp_path / "wheels")
-    result = _install(tmp_path, listed="uv==0.0.1 --hash=sha256:" + "0" * 64 + "\n")
+    result = _install(tmp_path, listed="# nothing pinned\n")
     assert result.returncode == 1
     assert result.stderr == (
-        f"install-uv: scripts/uv-requirements.txt pins uv 0.0.1, pyproject.toml requires {VERSION};"
-        " regenerate it (its first lines say how)\n"
+        "install-uv: scripts/uv-requirements.txt pins no uv; "
+        "regenerate it (its first lines say how)\n"
     )
     assert not (tmp_path / "bin").exists()

@@ -1,13 +1,18 @@
 """One uv version and one Python version across the project.
 
-When a bot bumps one place, this names every other place that must follow.
+uv's exact version is written once, in scripts/uv-requirements.txt; the Dockerfile's uv
+image follows it, and both bots bump the two in one pull request. When a bump leaves a
+place behind, this names it.
 """
 
 import re
 import tomllib
 
+from packaging.specifiers import SpecifierSet
+
 from app.main import VERSION
 from testing.paths import PROJECT_ROOT
+from testing.versions import pinned_uv
 
 
 def _read(name: str) -> str:
@@ -15,15 +20,10 @@ def _read(name: str) -> str:
 
 
 def _uv_versions() -> dict[str, str]:
-    pyproject = tomllib.loads(_read("pyproject.toml"))
     dockerfile = re.findall(r"^FROM ghcr\.io/astral-sh/uv:(\S+)", _read("Dockerfile"), re.M)
-    hashed = re.findall(r"^uv==(\S+)", _read("scripts/uv-requirements.txt"), re.M)
     return {
-        "pyproject.toml [tool.uv] required-version": pyproject["tool"]["uv"][
-            "required-version"
-        ].removeprefix("=="),
+        "scripts/uv-requirements.txt uv==": pinned_uv(),
         **{f"Dockerfile FROM ghcr.io/astral-sh/uv (#{i + 1})": v for i, v in enumerate(dockerfile)},
-        **{f"scripts/uv-requirements.txt uv== (#{i + 1})": v for i, v in enumerate(hashed)},
     }
 
 
@@ -46,8 +46,13 @@ def _disagreement(kind: str, versions: dict[str, str]) -> str:
 
 def test_every_place_names_the_same_uv() -> None:
     versions = _uv_versions()
-    assert len(versions) >= 3
+    assert len(versions) >= 2
     assert len(set(versions.values())) == 1, _disagreement("uv", versions)
+
+
+def test_the_pinned_uv_meets_the_floor_pyproject_requires() -> None:
+    floor = tomllib.loads(_read("pyproject.toml"))["tool"]["uv"]["required-version"]
+    assert SpecifierSet(floor).contains(pinned_uv()), (floor, pinned_uv())
 
 
 def test_every_place_names_the_same_python() -> None:
