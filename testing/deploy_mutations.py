@@ -48,6 +48,7 @@ SWARM = "tests/container/test_swarm.py"
 RELEASE = "tests/deploy/test_release.py"
 WORKFLOWS = "tests/repo/test_workflows.py"
 SWARM_STACK = "tests/deploy/test_swarm_stack.py"
+HARDENING = "tests/container/test_compose_hardening.py"
 
 MUTATIONS = (
     Mutation(
@@ -321,6 +322,62 @@ MUTATIONS = (
         'max-file: "3"',
         'max-file: "30"',
         f"{SWARM_STACK}::test_every_service_keeps_the_compose_log_rotation",
+    ),
+    Mutation(
+        "compose.yaml",
+        "every service's root filesystem is read-only",
+        "  read_only: true\n",
+        "  read_only: false\n",
+        f"{HARDENING}::test_writing_outside_the_tmpfs_fails_read_only",
+    ),
+    Mutation(
+        "compose.yaml",
+        "every service drops every capability",
+        "  cap_drop: [ALL]\n",
+        "  cap_drop: [CHOWN]\n",
+        f"{HARDENING}::test_a_raw_socket_is_refused",
+    ),
+    Mutation(
+        "compose.yaml",
+        "no service can gain privileges",
+        "  security_opt: [no-new-privileges:true]\n",
+        "",
+        f"{HARDENING}::test_the_server_holds_no_capability_and_cannot_gain_privileges",
+    ),
+    Mutation(
+        "compose.yaml",
+        "the app's process limit",
+        "memory: ${APP_MEMORY_LIMIT:-128M}\n          pids: 128\n",
+        "memory: ${APP_MEMORY_LIMIT:-128M}\n          pids: 4096\n",
+        f"{HARDENING}::test_forking_past_the_process_limit_fails",
+    ),
+    Mutation(
+        "compose.yaml",
+        "the proxy adds back only the capability to bind 80 and 443",
+        "cap_add: [NET_BIND_SERVICE]",
+        "cap_add: [NET_BIND_SERVICE, NET_RAW]",
+        f"{HARDENING}::test_every_service_runs_read_only_without_capabilities_or_escalation[proxy]",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "HSTS on every HTTPS response",
+        '\theader Strict-Transport-Security "max-age=31536000{$HSTS_PRELOAD}"\n',
+        "",
+        f"{HARDENING}::test_api_responses_carry_hsts_and_the_security_headers_and_no_banner[/-200]",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "no server banner reaches a client",
+        "\t\t-Server\n",
+        "",
+        f"{HARDENING}::test_api_responses_carry_hsts_and_the_security_headers_and_no_banner[/-200]",
+    ),
+    Mutation(
+        "deploy/caddy/Caddyfile",
+        "the redirect to HTTPS carries the security headers too",
+        "http://{$DOMAIN:localhost} {\n\timport security_headers\n",
+        "http://{$DOMAIN:localhost} {\n",
+        f"{HARDENING}::test_the_http_redirect_carries_the_security_headers_and_no_banner",
     ),
 )
 

@@ -2,6 +2,7 @@
 deploy/swarm/stack.yaml; through the proxy, updates roll without losing a request, a bad
 version is rolled back, and a killed replica is replaced."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,33 @@ def test_the_contract_is_served_over_https_by_both_replicas(
         url = f"http://{address}:8000/items/5?q=replica"
         body = docker("exec", proxy, "wget", "-qO-", url).stdout
         assert body == '{"item_id":5,"q":"replica"}'
+
+
+@pytest.mark.parametrize(
+    ("service", "added", "pids"),
+    [("app", [], 128), ("proxy", ["CAP_NET_BIND_SERVICE"], 256)],
+)
+def test_swarm_runs_each_task_read_only_without_capabilities_and_with_a_process_limit(
+    stack: SwarmStack, service: str, added: list[str], pids: int
+) -> None:
+    """What `docker stack deploy` honours of compose's hardening, on the running tasks."""
+    for container in stack.containers(service):
+        config = json.loads(docker("inspect", container).stdout)[0]["HostConfig"]
+        assert config["ReadonlyRootfs"] is True
+        assert config["CapDrop"] == ["ALL"]
+        assert (config["CapAdd"] or []) == added
+        assert config["PidsLimit"] == pids
+        tmpfs = [m["Target"] for m in config["Mounts"] if m["Type"] == "tmpfs"]
+        assert tmpfs == ["/tmp"]  # noqa: S108 (the one writable path)
+
+
+def test_swarm_ignores_no_new_privileges_as_its_docs_say(stack: SwarmStack) -> None:
+    """`docker stack deploy` drops security_opt: a task's process could regain privileges
+    through a setuid binary, had it one and a capability to use. docs/deploy.md says what to
+    do instead (the daemon's no-new-privileges default)."""
+    for container in stack.containers("app"):
+        config = json.loads(docker("inspect", container).stdout)[0]["HostConfig"]
+        assert not config["SecurityOpt"]
 
 
 def test_a_secret_reaches_the_setting(stack: SwarmStack, client: httpx.Client) -> None:
