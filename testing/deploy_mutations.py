@@ -335,7 +335,7 @@ MUTATIONS = (
         "every service drops every capability",
         "  cap_drop: [ALL]\n",
         "  cap_drop: [CHOWN]\n",
-        f"{HARDENING}::test_a_raw_socket_is_refused",
+        f"{HARDENING}::test_the_server_holds_no_capability_and_cannot_gain_privileges",
     ),
     Mutation(
         "compose.yaml",
