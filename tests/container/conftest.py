@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from testing.compose import image_tag
-from testing.docker import Container, docker, engine_answers, remove, start
+from testing.docker import ARM64, NATIVE, Container, Engine, docker, engine_answers, remove, start
 from testing.paths import PROJECT_ROOT
 from testing.require import require
 
@@ -38,6 +38,37 @@ def image(engine: None) -> Iterator[str]:
     yield tag
     # Untagged even where a stopped container (a Swarm task's history) still refers to it.
     docker("image", "rm", "--force", tag, check=False)
+
+
+@pytest.fixture(scope="session")
+def arm64_image(engine: None) -> Iterator[str]:
+    """The project's image for linux/arm64 (what `docker build .` makes on Apple Silicon or a
+    Graviton host), built on the arm64 engine under QEMU. Skips where that engine does not
+    answer; fails instead when REQUIRE_ARM64=1 (CI)."""
+    require(
+        engine_answers(ARM64),
+        variable="REQUIRE_ARM64",
+        reason="no arm64 engine answers (run ../shared/docker/ensure-docker-arm64)",
+    )
+    tag = image_tag()
+    build = ["buildx", "build", "--platform", "linux/arm64", "--load", "-t", tag]
+    docker(*build, str(PROJECT_ROOT), timeout=1800, engine=ARM64)
+    yield tag
+    docker("image", "rm", "--force", tag, check=False, engine=ARM64)
+
+
+# Each platform the workflow publishes, on the engine that runs it here: this machine's
+# own, and linux/arm64 under QEMU (marked `emulated`, which a native arm64 runner leaves
+# out).
+PLATFORMS = (
+    pytest.param(NATIVE, id=NATIVE.name),
+    pytest.param(ARM64, id=ARM64.name, marks=pytest.mark.emulated),
+)
+
+
+def image_for(request: pytest.FixtureRequest, engine: Engine) -> str:
+    """The image built on `engine` (built when first asked for)."""
+    return str(request.getfixturevalue("image" if engine is NATIVE else "arm64_image"))
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,48 @@
-"""The production image, built and run: contract, user, contents, signals, health."""
+"""The production image, built and run: contract, user, contents, signals, health, on
+each platform the workflow publishes: linux/amd64 natively, linux/arm64 under QEMU."""
 
+import json
+import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from testing.context import context_files, copy_build_context
-from testing.docker import Container, docker, remove, start
+from testing.docker import ARM64, NATIVE, Container, Engine, docker, remove, start
 from testing.logs import parse
 from testing.paths import PROJECT_ROOT
+from tests.container.conftest import PLATFORMS, image_for
+
+
+@pytest.fixture(scope="module", params=PLATFORMS)
+def running(request: pytest.FixtureRequest) -> Iterator[Container]:
+    """One container of the image as it ships, per platform, shared by this module's
+    read-only checks."""
+    platform: Engine = request.param
+    container = start(image_for(request, platform), engine=platform)
+    yield container
+    remove(container)
+
+
+@pytest.fixture(params=PLATFORMS)
+def fresh(request: pytest.FixtureRequest) -> Iterator[Container]:
+    """A container of its own per platform, for a test that stops it."""
+    platform: Engine = request.param
+    container = start(image_for(request, platform), engine=platform)
+    yield container
+    remove(container)
+
+
+@pytest.fixture
+def native(image: str) -> Iterator[Container]:
+    """The image on this machine's own platform, for what emulation cannot show: under
+    QEMU, PID 1's command line starts with the binfmt interpreter, and timing differs."""
+    container = start(image)
+    yield container
+    remove(container)
 
 
 @pytest.mark.parametrize(
@@ -39,8 +72,8 @@ def test_server_runs_as_the_fixed_non_root_user(running: Container) -> None:
     assert running.inspect("{{.Config.User}}") == "10001:10001"
 
 
-def test_server_is_pid_1_started_by_fastapi_run(running: Container) -> None:
-    cmdline = running.exec("cat", "/proc/1/cmdline").stdout.split("\0")
+def test_server_is_pid_1_started_by_fastapi_run(native: Container) -> None:
+    cmdline = native.exec("cat", "/proc/1/cmdline").stdout.split("\0")
     assert cmdline[:3] == ["/opt/venv/bin/python", "/opt/venv/bin/fastapi", "run"]
 
 
@@ -69,7 +102,7 @@ def test_project_is_installed_as_a_package_not_a_link(running: Container) -> Non
 
 
 def test_container_becomes_healthy(running: Container) -> None:
-    running.wait_healthy()
+    running.wait_healthy(timeout=running.engine.startup_seconds)
 
 
 def test_port_variable_moves_the_server_and_its_health_check(image: str) -> None:
@@ -81,15 +114,20 @@ def test_port_variable_moves_the_server_and_its_health_check(image: str) -> None
         remove(container)
 
 
-def test_docker_stop_ends_it_gracefully_and_quickly(fresh: Container) -> None:
-    started = time.monotonic()
-    docker("stop", fresh.id)
-    elapsed = time.monotonic() - started
-    assert elapsed < 5, f"docker stop took {elapsed:.1f} s (the kill comes at 10 s)"
+def test_docker_stop_runs_the_lifespan_shutdown_and_exits_0(fresh: Container) -> None:
+    fresh.stop()
     assert fresh.inspect("{{.State.ExitCode}}") == "0"
     output = parse(fresh.logs())
     assert output.said("app.lifespan", "shutdown complete")
     assert output.said("uvicorn.error", "Finished server process [1]")
+
+
+def test_docker_stop_ends_it_quickly(native: Container) -> None:
+    started = time.monotonic()
+    native.stop()
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"docker stop took {elapsed:.1f} s (the kill comes at 10 s)"
+    assert native.inspect("{{.State.ExitCode}}") == "0"
 
 
 def test_invalid_setting_stops_the_container_with_one_line(image: str) -> None:
@@ -236,3 +274,70 @@ def test_the_context_copy_holds_exactly_what_docker_sends(engine: None, tmp_path
         timeout=300,
     )
     assert (output / "files").read_text().splitlines() == context_files()
+
+
+# The machine each platform's containers report, and its ELF e_machine number.
+MACHINES = {"linux/amd64": ("x86_64", 62), "linux/arm64": ("aarch64", 183)}
+
+
+def test_the_container_runs_on_its_platform_s_machine(running: Container) -> None:
+    machine, _ = MACHINES[running.engine.platform]
+    assert running.exec("uname", "-m").stdout.strip() == machine
+
+
+def test_every_compiled_extension_is_built_for_the_platform(running: Container) -> None:
+    _, e_machine = MACHINES[running.engine.platform]
+    check = (
+        "import pathlib, struct\n"
+        "for path in sorted(pathlib.Path('/opt/venv').rglob('*.so')):\n"
+        "    head = path.read_bytes()[:20]\n"
+        "    print(head[:4] == b'\\x7fELF', struct.unpack_from('<H', head, 18)[0], path)\n"
+    )
+    lines = running.exec("python", "-c", check).stdout.splitlines()
+    assert len(lines) > 10
+    assert {tuple(line.split()[:2]) for line in lines} == {("True", str(e_machine))}
+
+
+def _contents(image: str, engine: Engine) -> dict[str, object]:
+    """What an image promises: its installed distributions and versions, user,
+    entrypoint, command and exposed ports."""
+    listing = (
+        "import importlib.metadata as m\n"
+        "print(sorted(f'{d.name}=={d.version}' for d in m.distributions()))"
+    )
+    run = ["run", "--rm", "--entrypoint", "python", image, "-c", listing]
+    packages = docker(*run, engine=engine, timeout=300).stdout.strip()
+    config = json.loads(docker("image", "inspect", image, engine=engine).stdout)[0]["Config"]
+    return {
+        "packages": packages,
+        "user": config["User"],
+        "entrypoint": config["Entrypoint"],
+        "command": config["Cmd"],
+        "ports": sorted(config["ExposedPorts"]),
+    }
+
+
+@pytest.mark.emulated
+def test_both_platforms_ship_the_same_packages_user_entrypoint_and_port(
+    image: str, arm64_image: str
+) -> None:
+    assert _contents(image, NATIVE) == _contents(arm64_image, ARM64)
+
+
+def _size_above_the_base(image: str, engine: Engine) -> int:
+    base = re.search(r"^FROM (python:\S+)", (PROJECT_ROOT / "Dockerfile").read_text(), re.M)
+    assert base is not None
+    sizes = [
+        int(docker("image", "inspect", "--format", "{{.Size}}", tag, engine=engine).stdout)
+        for tag in (image, base.group(1))
+    ]
+    return sizes[0] - sizes[1]
+
+
+@pytest.mark.emulated
+def test_the_two_platforms_differ_in_size_by_their_base_image_alone(
+    image: str, arm64_image: str
+) -> None:
+    """What the project adds to the base weighs the same on both, within a tenth."""
+    native, arm64 = _size_above_the_base(image, NATIVE), _size_above_the_base(arm64_image, ARM64)
+    assert abs(native - arm64) < native / 10, (native, arm64)

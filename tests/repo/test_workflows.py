@@ -191,3 +191,15 @@ def test_only_the_pushed_digest_is_signed_and_its_sbom_attested_keylessly() -> N
     assert image["permissions"]["id-token"] == "write"
     assert publish["with"]["sbom"] is True
     assert steps.index(publish) < steps.index(installer) < steps.index(sign)
+
+
+def test_the_arm64_image_is_tested_natively_before_anything_is_published() -> None:
+    (workflow,) = WORKFLOWS
+    jobs = _load(workflow)["jobs"]
+    arm64 = jobs["arm64"]
+    assert arm64["runs-on"] == "ubuntu-24.04-arm"
+    (test,) = [step for step in arm64["steps"] if "scripts/test" in step.get("run", "")]
+    assert test["env"]["REQUIRE_DOCKER"] == "1"
+    assert '-m "container and not emulated"' in test["run"]
+    assert "tests/container/test_image.py" in test["run"]
+    assert "arm64" in jobs["image"]["needs"]
