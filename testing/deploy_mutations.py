@@ -112,7 +112,7 @@ MUTATIONS = (
         "exec-form `CMD`: the server is PID 1 and gets SIGTERM",
         'CMD ["fastapi", "run", "--entrypoint", "app.main:app"]',
         "CMD fastapi run --entrypoint app.main:app",
-        f"{IMAGE}::test_docker_stop_ends_it_gracefully_and_quickly",
+        f"{IMAGE}::test_docker_stop_runs_the_lifespan_shutdown_and_exits_0[native]",
     ),
     Mutation(
         "compose.yaml",

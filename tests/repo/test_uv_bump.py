@@ -22,6 +22,8 @@ from testing.renovate import Dependency, run
 from testing.require import require
 from testing.versions import UV_REQUIREMENTS, pinned_uv
 
+pytestmark = pytest.mark.renovate
+
 # The repository's own checks of versions, the lock and the bots, run in the copy.
 CHECKS = (
     "tests/repo/test_versions.py",
