@@ -4,7 +4,8 @@ Every ```bash block is preceded by a marker comment saying how it is run:
 
 - README.md: `<!-- ci: run -->` (run as it stands), `<!-- ci: serves URL -->` (started,
   until URL answers 200, then stopped), `<!-- ci: the test step of .ci/run -->` (the
-  suite itself, which .ci/run runs);
+  suite itself, which .ci/run runs), `<!-- ci: run by TEST (why) -->` (a command whose
+  address the reader fills in, run by that test on a local stand-in);
 - docs/*.md: `<!-- run by: PATH ... -->` (the test that covers the feature) or
   `<!-- not run here: REASON -->`.
 
@@ -110,6 +111,11 @@ def run(block: Block) -> None:
             if command not in ci:
                 msg = f"{block.path.name}:{block.line}: .ci/run does not run {command!r}"
                 raise RuntimeError(msg)
+    elif block.marker.startswith("ci: run by "):
+        test = block.marker.removeprefix("ci: run by ").split()[0]
+        if not (PROJECT_ROOT / test).is_file():
+            msg = f"{block.path.name}:{block.line}: no test {test}"
+            raise RuntimeError(msg)
     else:
         msg = f"{block.path.name}:{block.line}: unknown marker {block.marker!r}"
         raise ValueError(msg)

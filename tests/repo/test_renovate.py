@@ -13,7 +13,7 @@ from testing.paths import PROJECT_ROOT
 from testing.renovate import Dependency, run, validate
 from testing.require import require
 
-pytestmark = pytest.mark.renovate
+pytestmark = pytest.mark.tools
 
 # The project's own image, under any tag: built here, never looked up.
 OWN_IMAGE = re.compile(r"(\$\{IMAGE:-)?fastapi-service(:[^}]*)?\}?")

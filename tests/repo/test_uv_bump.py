@@ -22,7 +22,7 @@ from testing.renovate import Dependency, run
 from testing.require import require
 from testing.versions import UV_REQUIREMENTS, pinned_uv
 
-pytestmark = pytest.mark.renovate
+pytestmark = pytest.mark.tools
 
 # The repository's own checks of versions, the lock and the bots, run in the copy.
 CHECKS = (

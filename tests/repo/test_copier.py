@@ -1,0 +1,273 @@
+"""Start your own service with `copier copy`, take the template's later commits with
+`copier update`: run for real (Copier from the package index) on throw-away git copies."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testing.paths import PROJECT_ROOT
+from testing.require import require
+from testing.template import (
+    ANSWERS,
+    commit,
+    copier,
+    copier_version,
+    generate,
+    git,
+    template_repository,
+)
+from tests.deploy.kustomize import render
+
+pytestmark = pytest.mark.tools
+
+# What names the template itself, in any of its spellings.
+OLD = re.compile(r"fastapi-service|FastAPI service|ghcr\.io/example|api\.example\.com")
+# Where a trace of the template may stay, each for the reason the README gives.
+KEPT = {
+    # The rename itself names the template's values, to rename from them.
+    "scripts/rename.py",
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require(
+        shutil.which("uvx") is not None and shutil.which("git") is not None,
+        variable="REQUIRE_COPIER",
+        reason="uvx or git is not installed",
+    )
+    return template_repository(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="module")
+def generated(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project generated with answers that are none of the defaults, and committed, as
+    the README's next step says."""
+    destination = tmp_path_factory.mktemp("generated") / "orders-api"
+    generate(template, destination, **ANSWERS)
+    git("init", "-q", "-b", "main", cwd=destination)
+    commit(destination, "generated")
+    return destination
+
+
+def _traces(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if not path.is_file() or relative in KEPT or ".venv" in path.parts:
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        found += [f"{relative}: {m.group()}" for m in OLD.finditer(text)]
+    return found
+
+
+def test_no_trace_of_the_template_s_name_image_or_domain_is_left(generated: Path) -> None:
+    assert _traces(generated) == []
+
+
+def test_the_answers_are_where_the_service_names_itself(generated: Path) -> None:
+    pyproject = (generated / "pyproject.toml").read_text()
+    assert 'name = "orders-api"' in pyproject
+    assert 'description = "Takes and tracks orders."' in pyproject
+    assert 'TITLE = "Orders API"' in (generated / "src" / "app" / "main.py").read_text()
+    assert "${DOMAIN:-orders.example.com}" in (generated / "compose.yaml").read_text()
+    answers = (generated / ".copier-answers.yml").read_text()
+    assert "slug: orders-api" in answers
+
+
+def test_the_generated_project_s_lock_and_fast_tests_pass(generated: Path) -> None:
+    # Its own environment, not this suite's: neither this virtualenv nor its bin directory.
+    path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)
+    )
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+        "PATH": path,
+    }
+    subprocess.run(
+        ["uv", "sync", "--locked", "-q"], cwd=generated, env=environment, check=True, timeout=600
+    )
+    result = subprocess.run(
+        [
+            "uv",
+            "run",
+            "--locked",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not container and not tools",
+        ],
+        cwd=generated,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
+def test_compose_names_the_new_project_image_and_domain(generated: Path) -> None:
+    config = subprocess.run(
+        ["docker", "compose", "config", "--format", "json"],
+        cwd=generated,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert '"name": "orders-api"' in config
+    assert '"image": "orders-api:latest"' in config
+    assert '"DOMAIN": "orders.example.com"' in config
+
+
+def test_the_kubernetes_overlays_carry_the_new_names(generated: Path) -> None:
+    for overlay in ("dev", "prod"):
+        manifests = render(overlay, k8s=generated / "deploy" / "k8s")
+        assert "fastapi-service" not in str(manifests)
+        assert "orders-api" in {m["metadata"]["name"] for m in manifests}
+    (prod,) = [
+        m for m in render("prod", k8s=generated / "deploy" / "k8s") if m["kind"] == "Deployment"
+    ]
+    images = {c["image"] for c in prod["spec"]["template"]["spec"]["containers"]}
+    assert {i.split("@")[0] for i in images} == {"ghcr.io/acme/orders-api"}
+
+
+def test_the_swarm_stack_carries_the_new_names(generated: Path) -> None:
+    stack = subprocess.run(
+        ["deploy/swarm/deploy", "--config"],
+        cwd=generated,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "orders-api-docs-enabled" in stack
+    assert "image: orders-api:latest" in stack
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("slug", "Orders-API"),
+        ("slug", "orders api"),
+        ("slug", "9orders"),
+        ("slug", "o" * 41),
+        ("image", "not an image"),
+        ("image", "ghcr.io/acme/orders:1.0"),
+        ("domain", "https://orders.example.com"),
+    ],
+)
+def test_an_invalid_answer_is_refused_and_nothing_is_written(
+    template: Path, tmp_path: Path, question: str, value: str
+) -> None:
+    destination = tmp_path / "refused"
+    result = generate_refused(template, destination, question, value)
+    assert result.returncode != 0
+    assert question in result.stderr or value in result.stderr
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+def generate_refused(
+    template: Path, destination: Path, question: str, value: str
+) -> subprocess.CompletedProcess[str]:
+    return copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "--data",
+        f"{question}={value}",
+        str(template),
+        str(destination),
+        cwd=template.parent,
+        check=False,
+    )
+
+
+def test_renaming_again_with_other_values_is_refused(generated: Path) -> None:
+    result = subprocess.run(
+        [
+            "python3",
+            "scripts/rename.py",
+            "--slug=other",
+            "--title=Other",
+            "--description=Other.",
+            "--image=ghcr.io/acme/other",
+            "--domain=localhost",
+        ],
+        cwd=generated,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "rename: this project is named 'orders-api' already; not renaming it 'other'"
+    )
+
+
+def _updatable(tmp_path: Path) -> tuple[Path, Path]:
+    """A template repository and a project generated from it, committed in git."""
+    template = template_repository(tmp_path / "template")
+    project = tmp_path / "project"
+    generate(template, project, **ANSWERS)
+    git("init", "-q", "-b", "main", cwd=project)
+    commit(project, "generated")
+    return template, project
+
+
+def test_an_update_brings_the_template_s_change_and_keeps_the_project_s(tmp_path: Path) -> None:
+    template, project = _updatable(tmp_path)
+    root = project / "src" / "app" / "api" / "root.py"
+    root.write_text(
+        root.read_text().replace('"""Greet the caller."""', '"""Greet whoever calls."""')
+    )
+    commit(project, "the project's own edit")
+    caddyfile = template / "deploy" / "caddy" / "Caddyfile"
+    caddyfile.write_text(caddyfile.read_text() + "# a later improvement of the template\n")
+    commit(template, "the template's later change")
+    copier("update", "--trust", "--defaults", cwd=project)
+    assert '"""Greet whoever calls."""' in root.read_text()
+    assert (
+        (project / "deploy" / "caddy" / "Caddyfile")
+        .read_text()
+        .endswith("# a later improvement of the template\n")
+    )
+    assert "<<<<<<<" not in git("diff", cwd=project) + "".join(
+        p.read_text() for p in (root, project / "deploy" / "caddy" / "Caddyfile")
+    )
+
+
+def test_a_conflicting_change_gets_copier_s_conflict_markers(tmp_path: Path) -> None:
+    template, project = _updatable(tmp_path)
+    root = project / "src" / "app" / "api" / "root.py"
+    root.write_text(
+        root.read_text().replace('"""Greet the caller."""', '"""Greet whoever calls."""')
+    )
+    commit(project, "the project's own edit")
+    in_template = template / "src" / "app" / "api" / "root.py"
+    in_template.write_text(
+        in_template.read_text().replace('"""Greet the caller."""', '"""Say hello."""')
+    )
+    commit(template, "the template changes the same line")
+    copier("update", "--trust", "--defaults", cwd=project, check=False)
+    text = root.read_text()
+    assert "<<<<<<<" in text
+    assert '"""Greet whoever calls."""' in text
+    assert '"""Say hello."""' in text
+
+
+def test_the_readme_pins_the_copier_the_tests_run() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert "uvx copier@" in readme
+    assert f"uvx copier@{copier_version()} update --trust" in readme
