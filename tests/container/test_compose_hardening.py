@@ -133,8 +133,9 @@ def test_forking_past_the_process_limit_fails(hardened: Stack) -> None:
 
 
 def _earliest_sample(address: str) -> float | None:
-    """The time of the oldest `up` sample Prometheus holds from the last ten minutes."""
-    now = time.time()
+    """The time of the oldest `up` sample Prometheus holds from the last ten minutes, on a
+    grid of whole seconds (so that two queries share their evaluation times)."""
+    now = int(time.time())
     try:
         reply = httpx.get(
             f"http://{address}/api/v1/query_range",
