@@ -226,13 +226,19 @@ def _updatable(tmp_path: Path) -> tuple[Path, Path]:
     return template, project
 
 
-def test_an_update_brings_the_template_s_change_and_keeps_the_project_s(tmp_path: Path) -> None:
-    template, project = _updatable(tmp_path)
+def _edit_the_greeting(project: Path) -> Path:
+    """The project's own edit, committed: a line of its root route's module."""
     root = project / "src" / "app" / "api" / "root.py"
     root.write_text(
         root.read_text().replace('"""Greet the caller."""', '"""Greet whoever calls."""')
     )
     commit(project, "the project's own edit")
+    return root
+
+
+def test_an_update_brings_the_template_s_change_and_keeps_the_project_s(tmp_path: Path) -> None:
+    template, project = _updatable(tmp_path)
+    root = _edit_the_greeting(project)
     caddyfile = template / "deploy" / "caddy" / "Caddyfile"
     caddyfile.write_text(caddyfile.read_text() + "# a later improvement of the template\n")
     commit(template, "the template's later change")
@@ -250,11 +256,7 @@ def test_an_update_brings_the_template_s_change_and_keeps_the_project_s(tmp_path
 
 def test_a_conflicting_change_gets_copier_s_conflict_markers(tmp_path: Path) -> None:
     template, project = _updatable(tmp_path)
-    root = project / "src" / "app" / "api" / "root.py"
-    root.write_text(
-        root.read_text().replace('"""Greet the caller."""', '"""Greet whoever calls."""')
-    )
-    commit(project, "the project's own edit")
+    root = _edit_the_greeting(project)
     in_template = template / "src" / "app" / "api" / "root.py"
     in_template.write_text(
         in_template.read_text().replace('"""Greet the caller."""', '"""Say hello."""')
