@@ -1,6 +1,8 @@
 """A bare FastAPI app with the service's routes and nothing else: what FastAPI itself
 costs on the same server in the same image."""
 
+import logging
+
 from fastapi import FastAPI
 
 # No telemetry, docs, middleware or logging of its own: FastAPI as its docs first show it.
@@ -15,3 +17,8 @@ async def read_item(item_id: int, q: str | None = None) -> dict[str, int | str |
 @app.get("/health/ready")
 async def read_readiness() -> dict[str, str]:
     return {"status": "ready"}
+
+
+# The project runs with its access log off; uvicorn's would write a line per request here.
+# uvicorn configures logging before it imports this module, so this setting holds.
+logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
