@@ -11,6 +11,7 @@ without the write to stdout.
 import argparse
 import io
 import logging
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -71,7 +72,20 @@ def main() -> int:
     result = "\n".join(["| formatter | µs per access line (fastest run) |", "| --- | --- |", *rows])
     print(result)
     if args.write:
-        write(args.write, "One access line through logging, by JSON formatter", result)
+        # The run needs python-json-logger beside the project's own environment.
+        command = shlex.join(
+            [
+                "uv",
+                "run",
+                "--with",
+                "python-json-logger",
+                "python",
+                "-m",
+                "benchmarks.log_libraries",
+            ]
+            + sys.argv[1:]
+        )
+        write(args.write, "One access line through logging, by JSON formatter", result, command)
     return 0
 
 

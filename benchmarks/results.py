@@ -22,9 +22,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
 
 
-def write(path: Path, title: str, body: str) -> None:
-    """`body` (Markdown) under a heading that names the command that made it, now."""
-    command = shlex.join(["uv", "run", "python", "-m", *_module_and_arguments()])
+def write(path: Path, title: str, body: str, command: str | None = None) -> None:
+    """`body` (Markdown) under a heading that names the command that made it (by default
+    this process's `python -m` command line), now."""
+    command = command or shlex.join(["uv", "run", "python", "-m", *_module_and_arguments()])
     header = (
         f"# {title}\n\n"
         f"- command: `{command}`\n"
