@@ -73,18 +73,8 @@ def main() -> int:
     print(result)
     if args.write:
         # The run needs python-json-logger beside the project's own environment.
-        command = shlex.join(
-            [
-                "uv",
-                "run",
-                "--with",
-                "python-json-logger",
-                "python",
-                "-m",
-                "benchmarks.log_libraries",
-            ]
-            + sys.argv[1:]
-        )
+        uv = ["uv", "run", "--with", "python-json-logger", "python"]
+        command = shlex.join([*uv, "-m", "benchmarks.log_libraries", *sys.argv[1:]])
         write(args.write, "One access line through logging, by JSON formatter", result, command)
     return 0
 
