@@ -180,3 +180,8 @@ def test_an_exporter_s_retries_are_quiet_and_its_failure_is_logged(
     exporter.warning("Transient error, retrying")
     exporter.error("Failed to export spans batch")
     assert [x["message"] for x in lines_printed(capsys)] == ["Failed to export spans batch"]
+
+
+def test_a_stack_asked_for_is_whole_in_its_own_field() -> None:
+    line = as_json(record(stack_info='Stack (most recent call last):\n  File "x.py", line 1'))
+    assert line["stack"] == 'Stack (most recent call last):\n  File "x.py", line 1'
