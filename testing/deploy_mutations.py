@@ -48,6 +48,7 @@ SWARM = "tests/container/test_swarm.py"
 RELEASE = "tests/deploy/test_release.py"
 WORKFLOWS = "tests/repo/test_workflows.py"
 SWARM_STACK = "tests/deploy/test_swarm_stack.py"
+TELEMETRY = "tests/container/test_telemetry.py"
 HARDENING = "tests/container/test_compose_hardening.py"
 
 MUTATIONS = (
@@ -378,6 +379,13 @@ MUTATIONS = (
         "http://{$DOMAIN:localhost} {\n\timport security_headers\n",
         "http://{$DOMAIN:localhost} {\n",
         f"{HARDENING}::test_the_http_redirect_carries_the_security_headers_and_no_banner",
+    ),
+    Mutation(
+        "compose.yaml",
+        "where Prometheus scrapes, nothing is counted twice over OTLP",
+        "OTEL_METRICS_EXPORTER: ${OTEL_METRICS_EXPORTER:-none}",
+        "OTEL_METRICS_EXPORTER: ${OTEL_METRICS_EXPORTER:-otlp}",
+        f"{TELEMETRY}::test_compose_exports_traces_but_leaves_the_metrics_to_prometheus",
     ),
 )
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from testing.compose import shipped_environment
 from testing.docker import Container, docker, remove, start
 from testing.inside import sample
 from testing.logs import parse
@@ -165,3 +166,26 @@ def test_an_unreachable_collector_costs_no_request_and_one_line_per_failed_expor
         assert len(times) <= 15, times
     # The exporters' queues are bounded: what cannot be sent is dropped, not kept.
     assert after - before < 40 * MiB
+
+
+def test_compose_exports_traces_but_leaves_the_metrics_to_prometheus(
+    image: str, otlp: Receiver
+) -> None:
+    """Switched on under compose's environment, the service sends its spans over OTLP but
+    not the request histogram: Prometheus scrapes that from /metrics already."""
+    marker = os.urandom(4).hex()
+    # compose's environment, switched on and pointed at the receiver (exporting_to).
+    switch = ("FASTAPI_OTEL_AUTO_CONFIGURE", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    shipped = {
+        **{k: v for k, v in shipped_environment("app").items() if k not in switch},
+        "OTEL_SERVICE_NAME": marker,
+        "OTEL_TRACES_SAMPLER": "always_on",
+    }
+    container = start(image, *exporting_to(otlp, **shipped))
+    try:
+        assert httpx.get(f"{container.base_url}/items/5").status_code == 200
+        stopped(container)
+    finally:
+        remove(container)
+    assert [s for s in otlp.spans() if s.resource.get("service.name") == marker]
+    assert not list(otlp.histogram_counts("http.server.request.duration", marker))
