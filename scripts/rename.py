@@ -61,7 +61,13 @@ def replacements(args: argparse.Namespace) -> list[tuple[str, str]]:
     ]
     if args.domain != "localhost":
         # The cluster's public host name; under `localhost` the example stays an example.
-        pairs.insert(3, (current("deploy/k8s/base/ingress.yaml", r"host: (\S+)"), args.domain))
+        pairs.insert(
+            3,
+            (
+                current("deploy/k8s/overlays/prod/kustomization.yaml", r"value: \[(\S+)\]"),
+                args.domain,
+            ),
+        )
     return [(old, new) for old, new in pairs if old != new]
 
 

@@ -50,6 +50,12 @@ WORKFLOWS = "tests/repo/test_workflows.py"
 SWARM_STACK = "tests/deploy/test_swarm_stack.py"
 TELEMETRY = "tests/container/test_telemetry.py"
 HARDENING = "tests/container/test_compose_hardening.py"
+ADMISSION = "tests/cluster/test_admission.py"
+SERVING = "tests/cluster/test_serving.py"
+ROLLOUTS = "tests/cluster/test_rollouts.py"
+DISRUPTIONS = "tests/cluster/test_disruptions.py"
+POLICY = "tests/cluster/test_network_policy.py"
+GATEWAY = "tests/cluster/test_gateway.py"
 
 MUTATIONS = (
     Mutation(
@@ -387,6 +393,101 @@ MUTATIONS = (
         "OTEL_METRICS_EXPORTER: ${OTEL_METRICS_EXPORTER:-otlp}",
         f"{TELEMETRY}::test_compose_exports_traces_but_leaves_the_metrics_to_prometheus",
     ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "liveness restarts a server that stops answering",
+        "          livenessProbe:\n            httpGet:\n              path: /health/live\n"
+        "              port: http\n            periodSeconds: 10\n            timeoutSeconds: 2\n"
+        "            failureThreshold: 3\n",
+        "",
+        f"{DISRUPTIONS}::test_liveness_restarts_a_frozen_server_and_readiness_takes_it_out_meanwhile",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "readiness takes a pod that stops answering out of the Service",
+        "          readinessProbe:\n            httpGet:\n              path: /health/ready\n"
+        "              port: http\n            periodSeconds: 5\n            failureThreshold: 2\n",
+        "",
+        f"{DISRUPTIONS}::test_liveness_restarts_a_frozen_server_and_readiness_takes_it_out_meanwhile",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "the preStop sleep: endpoints drain before SIGTERM",
+        "            preStop:\n              sleep:\n                seconds: 5\n",
+        "",
+        f"{ROLLOUTS}::test_a_pod_deleted_by_hand_drains_then_stops_cleanly",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`maxUnavailable: 0`: a rollout never goes below the replicas",
+        "maxUnavailable: 0",
+        "maxUnavailable: 1",
+        f"{ROLLOUTS}::test_a_rollout_never_has_fewer_ready_pods_than_replicas",
+    ),
+    Mutation(
+        "deploy/k8s/base/pdb.yaml",
+        "the PodDisruptionBudget keeps one pod serving",
+        "minAvailable: 1",
+        "minAvailable: 0",
+        f"{DISRUPTIONS}::test_an_eviction_that_would_break_the_budget_is_refused",
+    ),
+    Mutation(
+        "deploy/k8s/overlays/dev/namespace.yaml",
+        "the namespace enforces the restricted profile (on a cluster)",
+        "pod-security.kubernetes.io/enforce: restricted",
+        "pod-security.kubernetes.io/enforce: privileged",
+        f"{ADMISSION}::test_a_pod_that_breaks_the_restricted_profile_is_refused_at_admission"
+        "[runAsNonRoot-unset]",
+    ),
+    Mutation(
+        "deploy/k8s/base/deployment.yaml",
+        "`readOnlyRootFilesystem: true` (in a pod)",
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+        f"{SERVING}::test_the_root_is_read_only_and_tmp_is_writable_in_a_pod",
+    ),
+    Mutation(
+        "deploy/k8s/base/networkpolicy.yaml",
+        "the NetworkPolicy polices who connects to the pods",
+        "policyTypes: [Ingress, Egress]",
+        "policyTypes: [Egress]",
+        f"{POLICY}::test_a_pod_in_an_unrelated_namespace_is_refused",
+    ),
+    Mutation(
+        "deploy/k8s/base/networkpolicy.yaml",
+        "the NetworkPolicy polices where the pods connect",
+        "policyTypes: [Ingress, Egress]",
+        "policyTypes: [Ingress]",
+        f"{POLICY}::test_the_pods_resolve_names_but_open_no_connection_the_policy_does_not_list",
+    ),
+    Mutation(
+        "deploy/k8s/base/httproute.yaml",
+        "the route sends requests to the Service's port",
+        "          port: 80\n",
+        "          port: 8000\n",
+        f"{GATEWAY}::test_https_serves_the_contract_the_docs_and_an_error_page",
+    ),
+    Mutation(
+        "deploy/k8s/base/httproute.yaml",
+        "the route attaches to the Gateway's HTTPS listener",
+        "sectionName: https",
+        "sectionName: http",
+        f"{GATEWAY}::test_https_serves_the_contract_the_docs_and_an_error_page",
+    ),
+    Mutation(
+        "deploy/k8s/overlays/dev/kustomization.yaml",
+        "the NetworkPolicy admits the Gateway's namespace",
+        "      fieldPath: spec.parentRefs.0.namespace",
+        "      fieldPath: metadata.namespace",
+        f"{GATEWAY}::test_https_serves_the_contract_the_docs_and_an_error_page",
+    ),
+    Mutation(
+        "deploy/k8s/base/kustomization.yaml",
+        "`FORWARDED_ALLOW_IPS` believes the gateway's hop",
+        "- FORWARDED_ALLOW_IPS=10.244.0.0/16",
+        "- FORWARDED_ALLOW_IPS=127.0.0.1",
+        f"{GATEWAY}::test_the_service_logs_the_real_client_and_not_a_forged_one",
+    ),
 )
 
 
@@ -414,6 +515,8 @@ def _pytest(root: Path, *tests: str) -> subprocess.CompletedProcess[str]:
         "REQUIRE_DOCKER": "1",
         "REQUIRE_KUSTOMIZE": "1",
         "REQUIRE_CHROMIUM": "1",
+        "REQUIRE_KUBERNETES": "1",
+        "REQUIRE_GATEWAY": "1",
     }
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],

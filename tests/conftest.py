@@ -12,7 +12,11 @@ from fastapi.testclient import TestClient
 from app.logs import configure_logging
 from app.main import create_app
 from app.settings import Settings, get_settings
+from testing.compose import image_tag
+from testing.docker import docker, engine_answers
 from testing.environ import shell_settings
+from testing.paths import PROJECT_ROOT
+from testing.require import require
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -73,3 +77,24 @@ def json_lines(logging_state: None) -> Callable[[], list[dict[str, Any]]]:
         return [json.loads(line) for line in lines]
 
     return read
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    """Skip where no Docker engine answers; fail instead when REQUIRE_DOCKER=1 (CI)."""
+    require(
+        engine_answers(),
+        variable="REQUIRE_DOCKER",
+        reason="no Docker engine answers (run ../shared/docker/ensure-docker)",
+    )
+
+
+@pytest.fixture(scope="session")
+def image(engine: None) -> Iterator[str]:
+    """The project's image, built from the working tree exactly as the README says, under a
+    tag of this run's own (compose stacks and cluster tests of this run reuse it)."""
+    tag = image_tag()
+    docker("buildx", "build", "--load", "-t", tag, str(PROJECT_ROOT), timeout=900)
+    yield tag
+    # Untagged even where a stopped container (a Swarm task's history) still refers to it.
+    docker("image", "rm", "--force", tag, check=False)

@@ -20,27 +20,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def engine() -> None:
-    """Skip where no Docker engine answers; fail instead when REQUIRE_DOCKER=1 (CI)."""
-    require(
-        engine_answers(),
-        variable="REQUIRE_DOCKER",
-        reason="no Docker engine answers (run ../shared/docker/ensure-docker)",
-    )
-
-
-@pytest.fixture(scope="session")
-def image(engine: None) -> Iterator[str]:
-    """The project's image, built from the working tree exactly as the README says, under a
-    tag of this run's own (compose stacks of this run reuse it)."""
-    tag = image_tag()
-    docker("buildx", "build", "--load", "-t", tag, str(PROJECT_ROOT), timeout=900)
-    yield tag
-    # Untagged even where a stopped container (a Swarm task's history) still refers to it.
-    docker("image", "rm", "--force", tag, check=False)
-
-
-@pytest.fixture(scope="session")
 def arm64_image(engine: None) -> Iterator[str]:
     """The project's image for linux/arm64 (what `docker build .` makes on Apple Silicon or a
     Graviton host), built on the arm64 engine under QEMU. Skips where that engine does not

@@ -19,13 +19,18 @@ type Manifest = dict[str, Any]
 def render(overlay: str, k8s: Path = K8S) -> list[Manifest]:
     """Every object of `kustomize build deploy/k8s/overlays/OVERLAY` (or of a copy of
     deploy/k8s at K8S)."""
+    return render_directory(k8s / "overlays" / overlay)
+
+
+def render_directory(directory: Path) -> list[Manifest]:
+    """Every object of `kustomize build DIRECTORY`."""
     require(
         shutil.which("kustomize") is not None,
         variable="REQUIRE_KUSTOMIZE",
         reason="kustomize is not installed (apt-get install -t trixie kustomize)",
     )
     result = subprocess.run(
-        ["kustomize", "build", str(k8s / "overlays" / overlay)],
+        ["kustomize", "build", str(directory)],
         capture_output=True,
         text=True,
         timeout=60,

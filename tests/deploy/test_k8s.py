@@ -2,15 +2,18 @@
 with each other and with compose. (What they make the image do is tested by running it:
 tests/container/test_k8s_runtime.py and test_runtime.py.)"""
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from testing.compose import Stack, shipped_memory
 from testing.units import MiB
-from tests.deploy.kustomize import OVERLAYS, Manifest, one, render
+from tests.deploy.kustomize import K8S, OVERLAYS, Manifest, one, render, render_directory
 
 KUBERNETES_VERSION = "1.37.0"
 
@@ -30,13 +33,35 @@ def test_the_overlays_the_readme_and_the_runtime_tests_name_exist() -> None:
     assert {"dev", "prod"} <= set(OVERLAYS)
 
 
+# Gateway API's kinds are CRDs, outside kubernetes-validate's schemas: the cluster tests
+# validate them against the installed CRDs (tests/cluster/test_gateway.py).
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
 def test_every_object_validates_strictly_against_the_kubernetes_schema(
     manifests: list[Manifest],
 ) -> None:
     assert manifests
     for manifest in manifests:
-        # Raises on any unknown field or wrong type.
-        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        if manifest["apiVersion"] != GATEWAY_API:
+            # Raises on any unknown field or wrong type.
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_ingress_component_validates_and_replaces_the_routes(tmp_path: Path) -> None:
+    wrapper = {
+        "resources": [os.path.relpath(K8S / "overlays" / "prod", tmp_path)],
+        "components": [os.path.relpath(K8S / "components" / "ingress", tmp_path)],
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(wrapper))
+    manifests = render_directory(tmp_path)
+    assert not [m for m in manifests if m["apiVersion"] == GATEWAY_API]
+    ingress = one(manifests, "Ingress")
+    kubernetes_validate.validate(ingress, KUBERNETES_VERSION, strict=True)
+    # No controller is named: the class is the user's (or the cluster's default).
+    assert "ingressClassName" not in ingress["spec"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == one(manifests, "Service")["metadata"]["name"]
 
 
 def test_pods_meet_the_restricted_pod_security_standard(manifests: list[Manifest]) -> None:
@@ -108,11 +133,28 @@ def test_selectors_target_the_pods(manifests: list[Manifest]) -> None:
     assert hpa["scaleTargetRef"]["name"] == one(manifests, "Deployment")["metadata"]["name"]
 
 
-def test_ingress_terminates_tls_for_the_host_it_routes(manifests: list[Manifest]) -> None:
-    ingress = one(manifests, "Ingress")
-    assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
-    (tls,) = ingress["spec"]["tls"]
-    assert tls["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+def _routes(manifests: list[Manifest]) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] == "HTTPRoute"]
+
+
+def test_the_routes_attach_to_one_gateway_for_the_same_host_names(
+    manifests: list[Manifest],
+) -> None:
+    https, redirect = sorted(_routes(manifests), key=lambda r: r["metadata"]["name"])
+    assert [p["sectionName"] for p in https["spec"]["parentRefs"]] == ["https"]
+    assert [p["sectionName"] for p in redirect["spec"]["parentRefs"]] == ["http"]
+    gateway = {k: v for k, v in https["spec"]["parentRefs"][0].items() if k != "sectionName"}
+    assert {k: v for k, v in redirect["spec"]["parentRefs"][0].items() if k != "sectionName"} == (
+        gateway
+    )
+    assert https["spec"]["hostnames"] == redirect["spec"]["hostnames"]
+
+
+def test_the_network_policy_admits_the_gateways_namespace(manifests: list[Manifest]) -> None:
+    (route, *_) = _routes(manifests)
+    policy = one(manifests, "NetworkPolicy")
+    peer = policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+    assert peer == {"kubernetes.io/metadata.name": route["spec"]["parentRefs"][0]["namespace"]}
 
 
 def test_memory_matches_the_compose_figures(manifests: list[Manifest]) -> None:

@@ -203,3 +203,18 @@ def test_the_arm64_image_is_tested_natively_before_anything_is_published() -> No
     assert '-m "container and not emulated"' in test["run"]
     assert "tests/container/test_image.py" in test["run"]
     assert "arm64" in jobs["image"]["needs"]
+
+
+def test_the_cluster_tests_run_on_a_pinned_kind_before_anything_is_published() -> None:
+    (workflow,) = WORKFLOWS
+    jobs = _load(workflow)["jobs"]
+    kind = jobs["kind"]
+    (create,) = [step for step in kind["steps"] if "helm/kind-action@" in step.get("uses", "")]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", create["with"]["version"])
+    assert re.fullmatch(r"kindest/node:v[\d.]+@sha256:[0-9a-f]{64}", create["with"]["node_image"])
+    config = yaml.safe_load((PROJECT_ROOT / create["with"]["config"]).read_text())
+    assert [n["role"] for n in config["nodes"]].count("worker") >= 2
+    (test,) = [step for step in kind["steps"] if "scripts/test" in step.get("run", "")]
+    assert test["env"]["REQUIRE_KUBERNETES"] == "1"
+    assert '-m "cluster and not node_local"' in test["run"]
+    assert "kind" in jobs["image"]["needs"]
