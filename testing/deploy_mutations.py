@@ -56,6 +56,7 @@ ROLLOUTS = "tests/cluster/test_rollouts.py"
 DISRUPTIONS = "tests/cluster/test_disruptions.py"
 POLICY = "tests/cluster/test_network_policy.py"
 GATEWAY = "tests/cluster/test_gateway.py"
+KNATIVE = "tests/cluster/test_knative.py"
 
 MUTATIONS = (
     Mutation(
@@ -488,6 +489,34 @@ MUTATIONS = (
         "- FORWARDED_ALLOW_IPS=127.0.0.1",
         f"{GATEWAY}::test_the_service_logs_the_real_client_and_not_a_forged_one",
     ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's port is one Knative allows",
+        "            - containerPort: 8000",
+        "            - containerPort: 8012",
+        f"{KNATIVE}::test_the_webhook_accepts_the_file_as_shipped",
+    ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's readiness probe",
+        "          readinessProbe:\n            httpGet:\n              path: /health/ready\n",
+        "          readinessProbe:\n            httpGet:\n              path: /ready\n",
+        f"{KNATIVE}::test_the_service_is_ready_and_serves_the_contract_and_docs_over_https",
+    ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's startup probe",
+        "              path: /health/ready\n              port: 8000\n",
+        "              path: /ready\n              port: 8000\n",
+        f"{KNATIVE}::test_the_service_is_ready_and_serves_the_contract_and_docs_over_https",
+    ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's memory limit, equal to compose's",
+        '              cpu: "1"\n              memory: 128Mi',
+        '              cpu: "1"\n              memory: 256Mi',
+        f"{KNATIVE}::test_the_pods_memory_limit_is_composes",
+    ),
 )
 
 
@@ -517,6 +546,7 @@ def _pytest(root: Path, *tests: str) -> subprocess.CompletedProcess[str]:
         "REQUIRE_CHROMIUM": "1",
         "REQUIRE_KUBERNETES": "1",
         "REQUIRE_GATEWAY": "1",
+        "REQUIRE_KNATIVE": "1",
     }
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],

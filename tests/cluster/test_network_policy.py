@@ -1,6 +1,6 @@
 """The NetworkPolicy, enforced: who may reach the pods, and where the pods may connect."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -9,6 +9,7 @@ import yaml
 
 from testing.cluster import Manifest, Release, get, kubectl, namespace_name
 from testing.require import require
+from testing.wait import wait_until
 from tests.cluster.conftest import Pushed
 
 
@@ -92,6 +93,14 @@ def _connects(namespace: str, pod: str, address: str, port: int, container: str)
     return attempt.returncode == 0
 
 
+def _refused_once_enforced(connects: Callable[[], bool]) -> None:
+    """A policy reaches a new pod's rules a moment after the pod starts (the network
+    plugin's sync), as on any cluster: the connection must be refused within a minute,
+    and stay refused."""
+    wait_until(lambda: not connects(), timeout=60, what="the policy to refuse the connection")
+    assert not connects()
+
+
 @pytest.fixture
 def target(dev: Release) -> str:
     (pod, *_) = dev.pods(ready_only=True)
@@ -119,7 +128,9 @@ def test_a_pod_in_an_unrelated_namespace_is_refused(
     kubectl("create", "namespace", unrelated)
     try:
         with _client_in(unrelated, pushed.tag) as namespace:
-            assert not _connects(namespace, "policy-client", target, 8000, "client")
+            _refused_once_enforced(
+                lambda: _connects(namespace, "policy-client", target, 8000, "client")
+            )
     finally:
         kubectl("delete", "namespace", unrelated, "--wait=false", check=False)
 
@@ -144,4 +155,4 @@ def test_the_pods_resolve_names_but_open_no_connection_the_policy_does_not_list(
     )
     assert resolve.stdout.strip() == api
     # The API server is reachable from any pod on an unpoliced cluster; not from these.
-    assert not _connects(dev.namespace, name, api, 443, "app")
+    _refused_once_enforced(lambda: _connects(dev.namespace, name, api, 443, "app"))

@@ -106,7 +106,8 @@ def test_container_becomes_healthy(running: Container) -> None:
 
 
 def test_port_variable_moves_the_server_and_its_health_check(image: str) -> None:
-    container = start(image, "-e", "PORT=9000", port=9000)
+    # 8080: what Cloud Run sets PORT to when a service names no port of its own.
+    container = start(image, "-e", "PORT=8080", port=8080)
     try:
         assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
         container.wait_healthy()

@@ -11,6 +11,7 @@ import pytest
 from testing.compose import shipped_environment, shipped_memory
 from testing.docker import Container, docker, env_options, remove, start
 from testing.inside import sample, workers
+from testing.knative import shipped as shipped_knative_service
 from testing.logs import parse
 from testing.units import MiB
 from testing.wait import ready, wait_until
@@ -232,3 +233,17 @@ def test_single_container_mode_does_not_serve_when_a_step_fails(image: str) -> N
         "prestart failed: 127.0.0.1:9 did not accept a connection within 1 s ("
     )
     assert "startup complete" not in output.messages()
+
+
+def test_the_cloud_services_command_runs_the_steps_then_serves_on_cloud_runs_port(
+    image: str,
+) -> None:
+    """deploy/cloudrun/service.yaml's command, under the PORT Cloud Run gives by default."""
+    (app,) = shipped_knative_service()["spec"]["template"]["spec"]["containers"]
+    container = start(image, "-e", "PORT=8080", command=app["command"], port=8080)
+    try:
+        assert httpx.get(f"{container.base_url}/items/5?q=run").json() == {"item_id": 5, "q": "run"}
+        messages = parse(container.logs()).messages()
+        assert messages.index("previous steps complete") < messages.index("startup complete")
+    finally:
+        remove(container)
