@@ -2,7 +2,7 @@
 
 from contextvars import ContextVar
 
-# Set by app.requests.RequestContext for the whole of one request's handling.
+# Set by app.request_context.RequestContext for the whole of one request's handling.
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 

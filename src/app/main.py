@@ -25,7 +25,8 @@ logger = logging.getLogger("app.lifespan")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open resources before the first request and close them after the last."""
+    """Ready once started, not ready once shutting down; the place to open resources
+    before the first request and close them after the last."""
     logger.info("startup complete")
     app.state.ready = True
     # What exists now lives as long as the process: the collector need not scan it again.
@@ -55,7 +56,6 @@ def create_app(
         lifespan=lifespan,
         telemetry=telemetry,
     )
-    app.state.settings = settings
     app.include_router(root.router)
     app.include_router(items.router)
     app.include_router(health.router)
