@@ -28,6 +28,10 @@ class Load:
     )
     most: int = 50_000
     seconds: float = 600
+    # At most one request per this many seconds: each connection leaves its client port in
+    # TIME_WAIT (and its NAT entry in conntrack for 120 s), so a faster loop would run out
+    # of ports, or reuse one whose stale NAT entry still names a pod that is gone.
+    interval: float = 0.005
     outcomes: list[int | str] = field(default_factory=list)
     # When each failure happened (seconds since the start) and what it said, for the report.
     errors: list[str] = field(default_factory=list)
@@ -47,6 +51,7 @@ class Load:
                 except httpx.HTTPError as error:
                     self.outcomes.append(type(error).__name__)
                     self.errors.append(f"{time.monotonic() - started:.3f} s: {error!r}")
+                self._stop.wait(self.interval)
 
     @contextmanager
     def running(self) -> Iterator["Load"]:

@@ -65,6 +65,11 @@ def _workflows() -> set[tuple[str, str, str]]:
         ]
         # runs-on: ubuntu-24.04 is a pinned runner image too.
         names += re.findall(r"runs-on:\s*([a-z]+)-[0-9.]+", text)
+        # helm/kind-action's inputs pin kind, its node image and kubectl, as Renovate reads
+        # them.
+        if "helm/kind-action@" in text:
+            names += ["kubernetes-sigs/kind", "kubernetes/kubernetes"]
+            names += [image.split(":")[0] for image in re.findall(r"node_image:\s*(\S+)", text)]
         found |= {("github-actions", workflow, name) for name in names}
     return found
 
