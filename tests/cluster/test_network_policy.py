@@ -1,5 +1,6 @@
 """The NetworkPolicy, enforced: who may reach the pods, and where the pods may connect."""
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testing.cluster import Manifest, Release, get, kubectl, namespace_name
+from testing.cluster import Manifest, Release, get, kubectl, namespace_name, released
 from testing.require import require
 from testing.wait import wait_until
 from tests.cluster.conftest import Pushed
@@ -99,6 +100,30 @@ def _refused_once_enforced(connects: Callable[[], bool]) -> None:
     and stay refused."""
     wait_until(lambda: not connects(), timeout=60, what="the policy to refuse the connection")
     assert not connects()
+
+
+@pytest.fixture
+def policed_nodes() -> Iterator[None]:
+    """Where the cluster enforces policies on some nodes only (`POLICY_NODES`, such as
+    node-1: ensure-kubernetes runs its policy agent for the first node alone), the others
+    are cordoned for the test, so that its pods land where the policy is enforced."""
+    only = [n for n in os.environ.get("POLICY_NODES", "").split(",") if n]
+    names = [n["metadata"]["name"] for n in get("nodes")["items"]]
+    others = [n for n in names if only and n not in only]
+    for node in others:
+        kubectl("cordon", node)
+    try:
+        yield
+    finally:
+        for node in others:
+            kubectl("uncordon", node)
+
+
+@pytest.fixture
+def dev(policed_nodes: None, pushed: Pushed, tmp_path: Path) -> Iterator[Release]:
+    """The dev overlay, its pods where the policy is enforced."""
+    with released("dev", pushed.tag, tmp_path / "dev", "policy") as release:
+        yield release
 
 
 @pytest.fixture
