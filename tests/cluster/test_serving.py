@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from testing.cluster import Release, released
+from testing.cluster import Release, released, routed_locally
 from testing.units import MiB
 from testing.wait import wait_until
 from tests.cluster.conftest import Pushed
@@ -33,9 +33,9 @@ def test_kubectl_logs_shows_json_lines_with_the_request_id(dev: Release) -> None
     dev.rollout_status()
     (pod, *_) = dev.pods(ready_only=True)
     request_id = uuid.uuid4().hex
-    answer = httpx.get(
-        f"http://{pod['status']['podIP']}:8000/items/5", headers={"X-Request-ID": request_id}
-    )
+    address = pod["status"]["podIP"]
+    assert routed_locally(address), f"{address} is not routed to the cluster's bridge here"
+    answer = httpx.get(f"http://{address}:8000/items/5", headers={"X-Request-ID": request_id})
     assert answer.headers["x-request-id"] == request_id
 
     def access_line() -> dict[str, object] | None:
