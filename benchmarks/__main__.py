@@ -32,8 +32,8 @@ from benchmarks.measure import (
 )
 from benchmarks.observability import observability
 from benchmarks.report import missed, table
-from benchmarks.results import write
 from benchmarks.subjects import NAIVE, PROJECT, Subject
+from testing.results import write
 from testing.units import MiB
 from testing.wrk import Load
 

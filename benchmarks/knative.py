@@ -20,11 +20,11 @@ from pathlib import Path
 import httpx
 
 from benchmarks.measure import ITEM, start_to_first_200
-from benchmarks.results import write
 from testing.cluster import push
 from testing.docker import docker
 from testing.knative import KService, ingress_gateway, knative_namespace, shipped, with_image
 from testing.paths import PROJECT_ROOT, run_id
+from testing.results import write
 from testing.wait import wait_until
 
 

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.results import write
 from testing.cluster import Release, host_pids_of, kubectl, namespace_name, push, ready
 from testing.docker import docker
 from testing.paths import PROJECT_ROOT, run_id
+from testing.results import write
 from testing.units import mib
 from testing.wait import wait_until
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from app.logs import JsonFormatter
-from benchmarks.results import write
+from testing.results import write
 
 FIELDS = {
     "method": "GET",
@@ -32,8 +32,12 @@ FIELDS = {
 def _formatters() -> dict[str, logging.Formatter]:
     found: dict[str, logging.Formatter] = {"the service's (orjson)": JsonFormatter()}
     try:
-        from pythonjsonlogger.json import JsonFormatter as PythonJsonLogger  # noqa: PLC0415
-        from pythonjsonlogger.orjson import OrjsonFormatter  # noqa: PLC0415
+        from pythonjsonlogger.json import (  # type: ignore[import-not-found]  # noqa: PLC0415
+            JsonFormatter as PythonJsonLogger,
+        )
+        from pythonjsonlogger.orjson import (  # type: ignore[import-not-found]  # noqa: PLC0415
+            OrjsonFormatter,
+        )
     except ImportError:
         print("log_libraries: python-json-logger is not installed (uv run --with)", file=sys.stderr)
         return found

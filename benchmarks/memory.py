@@ -16,10 +16,10 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.results import write
 from testing.docker import docker, remove, start
 from testing.inside import Sample, sample
 from testing.paths import PROJECT_ROOT, run_id
+from testing.results import write
 from testing.units import mib
 from testing.wrk import wrk
 

@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 
 from benchmarks.measure import ITEM, median
-from benchmarks.results import write
 from benchmarks.subjects import PROJECT
 from testing.docker import docker, remove, start
 from testing.otlp import Receiver, exporting_to, receiver
 from testing.paths import PROJECT_ROOT, run_id
+from testing.results import write
 from testing.wrk import wrk
 
 QUIET = ("-e", "APP_ACCESS_LOG=false", "-e", "APP_METRICS_ENABLED=false")

@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from benchmarks.results import write
+from testing.results import write
 
 # Never contacted: nothing is exported within a run, and the process ends without a flush.
 _EXPORTING = {

@@ -3,7 +3,7 @@
     python3 scripts/rename.py --slug NAME --title TITLE --description TEXT \\
         --image REGISTRY/PATH --domain HOST
 
-`copier copy` runs it with the answers (copier.yml); on a clone it runs by hand the same
+`copier copy` runs it with the answers; on a clone it runs by hand the same
 way. It reads the current values from the files that define them, replaces each in every
 text file of the tree, and re-locks with uv (the package name is in uv.lock). Run again
 with the same values it changes nothing; once the project carries a name of its own, it

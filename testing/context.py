@@ -32,17 +32,33 @@ def copy_build_context(destination: Path, root: Path = PROJECT_ROOT) -> None:
         shutil.copy2(root / name, destination / name)
 
 
+class NotAWorkTreeError(RuntimeError):
+    """The tests that read the project's file list need git's: run `git init` first."""
+
+
+def tracked(*patterns: str, root: Path = PROJECT_ROOT) -> list[str]:
+    """The files of `root` that git tracks and those it would (not ignored), relative, as
+    `git ls-files` lists them; only those matching `patterns`, if any are given."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *patterns],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    if listing.returncode != 0:
+        msg = (
+            f"{root} is not a git work tree, and the project's file list is git's: "
+            f"run `git init` there first ({listing.stderr.decode().strip()})"
+        )
+        raise NotAWorkTreeError(msg)
+    return sorted(filter(None, listing.stdout.decode().split("\0")))
+
+
 def copy_project(destination: Path, root: Path = PROJECT_ROOT) -> None:
     """The project's files as they are in the working tree: those git tracks and those it
     would (not ignored)."""
-    listing = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
+    for name in tracked(root=root):
         if (root / name).is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, destination / name)

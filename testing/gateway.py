@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from testing.cluster import kubectl, routed_locally
+from testing.cluster import Manifest, Release, kubectl, routed_locally
 
 _LOCAL_CA = "/etc/ensure-gateway/ca.crt"
 
@@ -72,3 +72,19 @@ def find(name: str, namespace: str) -> Gateway | None:
             ports = {lst["name"]: lst["port"] for lst in gateway["spec"]["listeners"]}
             return Gateway(name, namespace, status["addresses"][0]["value"], ports)
     return None
+
+
+def routes(release: Release, scratch: Path) -> list[Manifest]:
+    """The release's HTTPRoutes, as its overlay renders them."""
+    return [m for m in release.render(scratch) if m["kind"] == "HTTPRoute"]
+
+
+def accepted(release: Release, name: str) -> bool:
+    """Whether every Gateway the route names has accepted it and resolved its backends."""
+    route = release.get("httproute", name)
+    conditions = {
+        c["type"]: c["status"]
+        for parent in route.get("status", {}).get("parents", [])
+        for c in parent["conditions"]
+    }
+    return conditions.get("Accepted") == "True" and conditions.get("ResolvedRefs") == "True"

@@ -1,4 +1,4 @@
-"""Polling with a deadline: the one way the tests and the benchmarks wait."""
+"""Polling with a deadline: the one way the tests wait."""
 
 import time
 import urllib.error

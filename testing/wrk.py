@@ -51,7 +51,11 @@ def parse(report: str) -> Load:
     )
 
 
-def wrk(url: str, seconds: float, connections: int = 64) -> Load:
+# The concurrency of the load tests: the memory limits were proven under it.
+CONNECTIONS = 64
+
+
+def wrk(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
     """A bounded wrk run (2 threads) against `url`, which must be on 127.0.0.1."""
     if not url.startswith("http://127.0.0.1:"):
         msg = f"load is only ever sent to loopback, not {url}"

@@ -6,11 +6,10 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
-from testing.cluster import Manifest, Release, kubectl
-from testing.gateway import Gateway, ca_file, find
+from testing.cluster import Release, kubectl
+from testing.gateway import Gateway, accepted, ca_file, routes
 from testing.load import Load
 from testing.require import require
 from testing.wait import wait_until
@@ -24,61 +23,6 @@ SECURITY_HEADERS = {
 
 # Each reaches the Service (or the Gateway) from this machine.
 pytestmark = pytest.mark.node_local
-
-
-def _routes(release: Release, scratch: Path) -> list[Manifest]:
-    return [m for m in release.render(scratch) if m["kind"] == "HTTPRoute"]
-
-
-@pytest.fixture
-def gateway(dev: Release, tmp_path: Path) -> Gateway:
-    """The Gateway the dev overlay's route names, Programmed; skips (or fails, with
-    REQUIRE_GATEWAY=1) where the cluster has none."""
-    (parent, *_) = _routes(dev, tmp_path / "routes")[0]["spec"]["parentRefs"]
-    found = find(parent["name"], parent["namespace"])
-    require(
-        found is not None,
-        variable="REQUIRE_GATEWAY",
-        reason=f"no Programmed Gateway {parent['namespace']}/{parent['name']} with a CA file "
-        "(run ../shared/k8s/ensure-gateway)",
-    )
-    assert found is not None
-    return found
-
-
-@pytest.fixture
-def host(dev: Release, gateway: Gateway, tmp_path: Path) -> str:
-    """The route's host name, once the Gateway has accepted both routes."""
-    routes = _routes(dev, tmp_path / "host")
-    names = [route["metadata"]["name"] for route in routes]
-    wait_until(
-        lambda: all(_accepted(dev, name) for name in names),
-        timeout=60,
-        what="the routes to be accepted",
-        interval=1,
-    )
-    hostname: str = routes[0]["spec"]["hostnames"][0]
-    # The Gateway serves a route within seconds of accepting it.
-    with gateway.client(hostname) as client:
-        wait_until(lambda: _answers(client), timeout=30, what="the route to serve", interval=0.5)
-    return hostname
-
-
-def _answers(client: httpx.Client) -> bool:
-    try:
-        return client.get("/health/ready").status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _accepted(release: Release, name: str) -> bool:
-    route = release.get("httproute", name)
-    conditions = {
-        c["type"]: c["status"]
-        for parent in route.get("status", {}).get("parents", [])
-        for c in parent["conditions"]
-    }
-    return conditions.get("Accepted") == "True" and conditions.get("ResolvedRefs") == "True"
 
 
 def test_every_object_of_every_overlay_passes_strict_server_side_validation(
@@ -102,8 +46,8 @@ def test_every_object_of_every_overlay_passes_strict_server_side_validation(
 def test_the_routes_are_accepted_and_their_references_resolve(
     dev: Release, host: str, tmp_path: Path
 ) -> None:
-    for route in _routes(dev, tmp_path):
-        assert _accepted(dev, route["metadata"]["name"])
+    for route in routes(dev, tmp_path):
+        assert accepted(dev, route["metadata"]["name"])
 
 
 def test_https_serves_the_contract_the_docs_and_an_error_page(gateway: Gateway, host: str) -> None:

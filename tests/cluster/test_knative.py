@@ -24,7 +24,9 @@ from testing.load import Load
 from testing.logs import parse
 from testing.require import require
 from testing.wait import wait_until
+from testing.wrk import CONNECTIONS
 from tests.cluster.conftest import Pushed
+from tests.deploy.kustomize import render
 
 # Every test reaches the Gateway from this machine.
 pytestmark = pytest.mark.node_local
@@ -89,6 +91,22 @@ def test_the_pods_memory_limit_is_composes(served: KService) -> None:
     )
     found = served.kubectl("exec", pod["metadata"]["name"], "-c", "app", "--", "sh", "-c", read)
     assert int(found.stdout) == limit
+
+
+def test_a_pod_admits_no_more_than_the_memory_limit_was_proven_under_and_drains_as_k8s(
+    served: KService,
+) -> None:
+    """Knative's queue-proxy, beside each pod's server, holds back requests beyond the
+    revision's concurrency and cuts those beyond its timeout. As the controller set it up:
+    at most the load tests' concurrency (the memory limit held under it; 0 would be no
+    limit), and the Deployment's grace period to finish a request."""
+    (pod, *_) = served.pods()
+    (proxy,) = [c for c in pod["spec"]["containers"] if c["name"] == "queue-proxy"]
+    environment = {e["name"]: e.get("value", "") for e in proxy["env"]}
+    assert 0 < int(environment["CONTAINER_CONCURRENCY"]) <= CONNECTIONS
+    (deployment,) = [m for m in render("dev") if m["kind"] == "Deployment"]
+    grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert int(environment["REVISION_TIMEOUT_SECONDS"]) == grace
 
 
 def test_idle_it_scales_to_zero_draining_cleanly_and_a_cold_start_answers(

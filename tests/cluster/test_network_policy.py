@@ -3,12 +3,14 @@
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
 import yaml
 
 from testing.cluster import Manifest, Release, get, kubectl, namespace_name, released
+from testing.gateway import Gateway
 from testing.require import require
 from testing.wait import wait_until
 from tests.cluster.conftest import Pushed
@@ -181,3 +183,31 @@ def test_the_pods_resolve_names_but_open_no_connection_the_policy_does_not_list(
     assert resolve.stdout.strip() == api
     # The API server is reachable from any pod on an unpoliced cluster; not from these.
     _refused_once_enforced(lambda: _connects(dev.namespace, name, api, 443, "app"))
+
+
+@pytest.mark.node_local
+def test_the_gateway_still_reaches_the_pods_once_the_policy_is_enforced(
+    dev: Release, pushed: Pushed, gateway: Gateway, host: str
+) -> None:
+    """The overlay admits the Gateway's namespace: every pod refuses a stranger, then
+    serves through the Gateway all the same."""
+    unrelated = namespace_name("stranger")
+    kubectl("create", "namespace", unrelated)
+    try:
+        with _client_in(unrelated, pushed.tag) as namespace:
+            for pod in dev.pods(ready_only=True):
+                _refused_once_enforced(
+                    partial(
+                        _connects,
+                        namespace,
+                        "policy-client",
+                        pod["status"]["podIP"],
+                        8000,
+                        "client",
+                    )
+                )
+    finally:
+        kubectl("delete", "namespace", unrelated, "--wait=false", check=False)
+    with gateway.client(host) as client:
+        for _ in range(20):
+            assert client.get("/").json() == {"Hello": "World"}

@@ -1,10 +1,11 @@
-"""The build-context copy follows `.dockerignore` as Docker does."""
+"""The build-context copy follows `.dockerignore` as Docker does; the project's file list
+is git's, and says so outside a work tree."""
 
 from pathlib import Path
 
 import pytest
 
-from testing.context import context_files, copy_build_context
+from testing.context import NotAWorkTreeError, context_files, copy_build_context, copy_project
 
 IGNORE = "# only what the build reads\n*\n!src/\n!docker/*.py\n**/__pycache__\n"
 
@@ -51,3 +52,11 @@ def test_the_copy_holds_what_docker_sends_and_the_files_docker_always_reads(
         if p.is_file()
     )
     assert copied == [".dockerignore", "Dockerfile", "pyproject.toml", "src/app/main.py"]
+
+
+def test_copying_the_project_outside_a_git_work_tree_says_to_run_git_init(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "project").mkdir()
+    with pytest.raises(NotAWorkTreeError, match="run `git init` there first"):
+        copy_project(tmp_path / "copy", tmp_path / "project")

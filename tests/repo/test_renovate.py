@@ -4,11 +4,11 @@ nothing of the project's own. The pinned things are read from the files themselv
 import json
 import re
 import shutil
-import subprocess
 import tomllib
 
 import pytest
 
+from testing.context import tracked
 from testing.paths import PROJECT_ROOT
 from testing.renovate import Dependency, run, validate
 from testing.require import require
@@ -19,20 +19,13 @@ pytestmark = pytest.mark.tools
 OWN_IMAGE = re.compile(r"(\$\{IMAGE:-)?fastapi-service(:[^}]*)?\}?")
 
 
-def _tracked(*patterns: str) -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", *patterns], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    return listed.split()
-
-
 def _normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _dockerfiles() -> set[tuple[str, str, str]]:
     found = set()
-    for dockerfile in _tracked("Dockerfile", "*/Dockerfile"):
+    for dockerfile in tracked("Dockerfile", "*/Dockerfile"):
         stages: set[str] = set()
         for line in (PROJECT_ROOT / dockerfile).read_text().splitlines():
             words = [w for w in line.split() if not w.startswith("--")]
@@ -47,7 +40,7 @@ def _dockerfiles() -> set[tuple[str, str, str]]:
 
 def _compose_images() -> set[tuple[str, str, str]]:
     found = set()
-    for compose in _tracked("compose*.yaml"):
+    for compose in tracked("compose*.yaml"):
         # Read as text: compose's own tags (!reset) are not YAML any loader here knows.
         for image in re.findall(r"^\s+image:\s*(\S+)", (PROJECT_ROOT / compose).read_text(), re.M):
             if not OWN_IMAGE.fullmatch(image):
@@ -57,7 +50,7 @@ def _compose_images() -> set[tuple[str, str, str]]:
 
 def _workflows() -> set[tuple[str, str, str]]:
     found = set()
-    for workflow in _tracked(".github/workflows/*.yml"):
+    for workflow in tracked(".github/workflows/*.yml"):
         text = (PROJECT_ROOT / workflow).read_text()
         # owner/repo of each action (an action in a subdirectory is its repository's).
         names = [
@@ -88,7 +81,7 @@ def _python() -> set[tuple[str, str, str]]:
         name = re.match(r"[A-Za-z0-9._-]+", requirement)
         assert name is not None, requirement
         found.add(("pep621", "pyproject.toml", _normalized(name.group())))
-    for hashed in _tracked("scripts/*requirements*.txt"):
+    for hashed in tracked("scripts/*requirements*.txt"):
         for name in re.findall(r"^([A-Za-z0-9._-]+)==", (PROJECT_ROOT / hashed).read_text(), re.M):
             found.add(("pip_requirements", hashed, _normalized(name)))
     return found
@@ -97,7 +90,7 @@ def _python() -> set[tuple[str, str, str]]:
 def _npm() -> set[tuple[str, str, str]]:
     return {
         ("npm", package, name)
-        for package in _tracked("*package.json")
+        for package in tracked("*package.json")
         for name in json.loads((PROJECT_ROOT / package).read_text())["dependencies"]
     }
 

@@ -38,5 +38,7 @@ def write(path: Path, title: str, body: str, command: str | None = None) -> None
 
 def _module_and_arguments() -> list[str]:
     main = sys.modules["__main__"]
-    module = (main.__spec__.name if main.__spec__ else "benchmarks").removesuffix(".__main__")
-    return [module, *sys.argv[1:]]
+    if main.__spec__ is None:
+        msg = "not started with `python -m`: pass the command that made the results"
+        raise ValueError(msg)
+    return [main.__spec__.name.removesuffix(".__main__"), *sys.argv[1:]]

@@ -1,11 +1,11 @@
-"""The deployment mutations describe the files as they are, and docs/testing.md shows them."""
+"""The deployment mutations describe the files as they are, and template/README.md shows them."""
 
 from pathlib import Path
 
 import pytest
 
+from template.deploy_mutations import MUTATIONS, Mutation, table
 from testing.context import copy_project
-from testing.deploy_mutations import MUTATIONS, Mutation, table
 from testing.paths import PROJECT_ROOT
 
 
@@ -26,4 +26,4 @@ def test_each_named_test_exists() -> None:
 
 
 def test_the_readme_shows_the_table_as_the_runner_has_it() -> None:
-    assert table() in (PROJECT_ROOT / "docs" / "testing.md").read_text()
+    assert table() in (PROJECT_ROOT / "template" / "README.md").read_text()

@@ -1,8 +1,8 @@
 """Mutations of the deployment files, each with the test that must fail when it is made.
 
-    uv run python -m testing.deploy_mutations            (scripts/mutate-deploy)
-    uv run python -m testing.deploy_mutations --table    (docs/testing.md's table)
-    uv run python -m testing.deploy_mutations 3 7        (only those rows)
+    uv run python -m template.deploy_mutations            (template/mutate-deploy)
+    uv run python -m template.deploy_mutations --table    (template/README.md's table)
+    uv run python -m template.deploy_mutations 3 7        (only those rows)
 
 Each mutation is made in a throw-away copy of the project, and the named test is run there
 with Docker, kustomize and the rest required: the mutation is caught when the test fails.
@@ -521,7 +521,7 @@ MUTATIONS = (
 
 
 def table() -> str:
-    """docs/testing.md's table: each line that matters and the test that fails without it."""
+    """template/README.md's table: each line that matters and the test that fails without it."""
     rows = [
         "| # | file | what the line ensures | mutation | test that fails |",
         "| --- | --- | --- | --- | --- |",
@@ -562,7 +562,7 @@ def _pytest(root: Path, *tests: str) -> subprocess.CompletedProcess[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Mutate the deployment files; run the tests.")
     parser.add_argument("rows", nargs="*", type=int, help="only these rows (1-based)")
-    parser.add_argument("--table", action="store_true", help="print docs/testing.md's table")
+    parser.add_argument("--table", action="store_true", help="print template/README.md's table")
     args = parser.parse_args()
     if args.table:
         print(table())
