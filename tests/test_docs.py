@@ -1,11 +1,14 @@
 """The docs pages' Content-Security-Policy, added by pure ASGI middleware, and the two app
 builds (with and without docs) carrying the service's name, version and lifespan."""
 
+from importlib.metadata import version
+
 import pytest
 from fastapi.testclient import TestClient
 
+from app import DISTRIBUTION
 from app.docs import CONTENT_SECURITY_POLICY, PAGES, DocsContentSecurityPolicy, _route_path
-from app.main import TITLE, VERSION, create_app
+from app.main import TITLE, create_app
 from app.settings import Settings
 from tests.asgi import Inner, call, http_scope
 
@@ -52,7 +55,7 @@ def test_a_scope_without_a_root_path_routes_by_its_path() -> None:
 @pytest.mark.parametrize("docs_enabled", [True, False])
 def test_both_builds_carry_the_name_version_and_lifespan(docs_enabled: bool) -> None:
     app = create_app(Settings(docs_enabled=docs_enabled))
-    assert (app.title, app.version) == (TITLE, VERSION)
+    assert (app.title, app.version) == (TITLE, version(DISTRIBUTION))
     with TestClient(app) as client:
         assert client.get("/health/ready").status_code == 200
 
@@ -60,4 +63,4 @@ def test_both_builds_carry_the_name_version_and_lifespan(docs_enabled: bool) -> 
 def test_the_schema_names_the_service_and_its_version() -> None:
     with TestClient(create_app(Settings())) as client:
         info = client.get("/openapi.json").json()["info"]
-    assert info == {"title": TITLE, "version": VERSION}
+    assert info == {"title": TITLE, "version": version(DISTRIBUTION)}

@@ -5,12 +5,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
+from importlib.metadata import version
 
 from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.telemetry import TelemetryConfig
 
-from app import docs
+from app import DISTRIBUTION, docs
 from app.api import health, items, root
 from app.guard import RequestGuard
 from app.logs import configure_logging
@@ -38,8 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("shutdown complete")
 
 
+# Copier's `title` answer; the version is the package's own.
 TITLE = "FastAPI service"
-VERSION = "0.1.0"
 
 
 def create_app(
@@ -52,7 +53,7 @@ def create_app(
     build = docs.with_docs if settings.docs_enabled else docs.without_docs
     app = build(
         title=TITLE,
-        version=VERSION,
+        version=version(DISTRIBUTION),
         lifespan=lifespan,
         telemetry=telemetry,
     )

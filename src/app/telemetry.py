@@ -14,9 +14,9 @@ from typing import Literal
 from fastapi.telemetry import TelemetryConfig
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import DISTRIBUTION
 from app.unobserved import unobserved
 
-DISTRIBUTION = "fastapi-service"
 Signal = Literal["traces", "metrics", "logs"]
 
 

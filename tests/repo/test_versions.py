@@ -10,7 +10,6 @@ import tomllib
 
 from packaging.specifiers import SpecifierSet
 
-from app.main import VERSION
 from testing.paths import PROJECT_ROOT
 from testing.versions import pinned_uv
 
@@ -66,9 +65,3 @@ def test_requires_python_admits_only_that_minor_version() -> None:
     major, number = minor.split(".")
     requires = tomllib.loads(_read("pyproject.toml"))["project"]["requires-python"]
     assert requires == f">={minor},<{major}.{int(number) + 1}"
-
-
-def test_the_openapi_document_states_the_package_version() -> None:
-    """A release bumps both (docs/deploy.md, "Releasing"); this names the one left behind."""
-    package = tomllib.loads(_read("pyproject.toml"))["project"]["version"]
-    assert package == VERSION, f"src/app/main.py VERSION {VERSION}, pyproject.toml {package}"
