@@ -1,30 +1,16 @@
 """OpenTelemetry: FastAPI's own, switched on by FASTAPI_OTEL_AUTO_CONFIGURE; the SDK reads
 the standard variables as the specification says."""
 
-import logging
 import os
 import subprocess
 import sys
 
 import pytest
-from fastapi.testclient import TestClient
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import TracerProvider
 
-from app.main import create_app
-from app.settings import Settings
 from app.telemetry import TelemetrySettings, telemetry_config
-
-# On, with no endpoint: FastAPI adds no exporter, so nothing leaves the test.
-ON = {"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}
-CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
-
-
-def setenv(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
+from tests.otel import CALLER_TRACE, ON, caller, setenv, spans_for
 
 
 @pytest.mark.parametrize("value", ["", "false", "1", "yes"])
@@ -87,25 +73,6 @@ def test_the_standard_variables_override_the_package(monkeypatch: pytest.MonkeyP
     assert (attributes["service.name"], attributes["service.version"]) == ("checkout", "9")
 
 
-def spans_for(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], path: str, traceparent: str
-) -> tuple[ReadableSpan, ...]:
-    """The spans the app records for one GET of `path` whose caller sends `traceparent`."""
-    setenv(monkeypatch, {**ON, **variables})
-    config = telemetry_config(TelemetrySettings())
-    provider = config["tracer_provider"]
-    assert isinstance(provider, TracerProvider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    with TestClient(create_app(Settings(), config)) as client:
-        assert client.get(path, headers={"traceparent": traceparent}).status_code == 200
-    return exporter.get_finished_spans()
-
-
-def caller(sampled: bool) -> str:
-    return f"00-{CALLER_TRACE}-00f067aa0ba902b7-{'01' if sampled else '00'}"
-
-
 def test_a_request_s_server_span_continues_the_caller_s_trace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -119,63 +86,12 @@ def test_a_request_s_server_span_continues_the_caller_s_trace(
 
 
 @pytest.mark.parametrize(
-    ("variables", "sampled", "recorded"),
-    [
-        ({}, False, 0),  # parentbased_always_on, the default, follows the caller's no
-        ({"OTEL_TRACES_SAMPLER": "always_on"}, False, 1),
-        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}, True, 0),
-        (
-            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"},
-            True,
-            1,
-        ),
-        ({"OTEL_SDK_DISABLED": "true"}, True, 0),
-    ],
-    ids=["default-follows-no", "always-on", "ratio-0", "parentbased-ratio-0", "sdk-disabled"],
-)
-def test_the_sdk_samples_as_the_standard_variables_say(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], sampled: bool, recorded: int
-) -> None:
-    assert len(spans_for(monkeypatch, variables, "/", caller(sampled))) == recorded
-
-
-def test_an_unknown_sampler_falls_back_to_the_sdk_default(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The SDK's own behaviour: a warning, then parentbased_always_on."""
-    spans = spans_for(monkeypatch, {"OTEL_TRACES_SAMPLER": "sometimes"}, "/", caller(sampled=True))
-    assert len(spans) == 1
-    assert any(
-        r.levelno == logging.WARNING and "sometimes" in r.getMessage() for r in caplog.records
-    )
-
-
-@pytest.mark.parametrize(
     "path", ["/health/ready", "/health/live", "/metrics", "/docs-assets/redoc.standalone.js"]
 )
 def test_probes_assets_and_scrapes_are_not_traced(
     monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     assert spans_for(monkeypatch, {}, path, caller(sampled=True)) == ()
-
-
-def test_an_unsupported_exporter_is_reported_and_the_service_still_serves(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """FastAPI's own behaviour: one warning at start-up, and no exporter at all."""
-    setenv(
-        monkeypatch,
-        {
-            **ON,
-            "OTEL_TRACES_EXPORTER": "zipkin",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
-        },
-    )
-    with TestClient(create_app(Settings())) as client:
-        assert client.get("/").json() == {"Hello": "World"}
-    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert warning.getMessage().startswith("FastAPI automatic telemetry configuration failed")
-    assert "OTEL_TRACES_EXPORTER" in warning.getMessage()
 
 
 def test_with_telemetry_off_the_sdk_is_never_loaded() -> None:

@@ -112,26 +112,6 @@ def test_the_request_duration_count_equals_the_requests_sent(
     assert len(latest) <= int(workers)
 
 
-def test_an_unsupported_exporter_is_one_warning_and_the_service_serves_unexported(
-    image: str, otlp: Receiver
-) -> None:
-    """FastAPI's own behaviour for OTEL_TRACES_EXPORTER=zipkin: a warning at start-up, no
-    exporter for any signal, and the service answers as usual."""
-    marker = os.urandom(4).hex()
-    container = start(
-        image, *exporting_to(otlp, OTEL_TRACES_EXPORTER="zipkin", OTEL_SERVICE_NAME=marker)
-    )
-    try:
-        assert httpx.get(f"{container.base_url}/").json() == {"Hello": "World"}
-        output = parse(stopped(container))
-    finally:
-        remove(container)
-    (warning,) = [r for r in output.records if r["level"] == "WARNING"]
-    assert warning["message"].startswith("FastAPI automatic telemetry configuration failed")
-    assert not [s for s in otlp.spans() if s.resource.get("service.name") == marker]
-    assert not list(otlp.histogram_counts("http.server.request.duration", marker))
-
-
 def test_an_unreachable_collector_costs_no_request_and_one_line_per_failed_export(
     image: str,
 ) -> None:
