@@ -3,11 +3,11 @@
     python3 scripts/rename.py --slug NAME --title TITLE --description TEXT \\
         --image REGISTRY/PATH --domain HOST
 
-`copier copy` runs it with the answers; on a clone it runs by hand the same
-way. It reads the current values from the files that define them, replaces each in every
-text file of the tree, and re-locks with uv (the package name is in uv.lock). Run again
-with the same values it changes nothing; once the project carries a name of its own, it
-refuses another.
+`copier copy` runs it with the answers; on a clone it runs by hand the same way. It
+reads the current values from the files that define them, replaces each in every text
+file of the tree, re-locks with uv (the package name is in uv.lock) and formats with the
+locked ruff. Run again with the same values it changes nothing; once the project carries
+a name of its own, it refuses another.
 """
 
 import argparse
@@ -96,6 +96,10 @@ def main() -> int:
     if changed and shutil.which("uv"):
         subprocess.run(["uv", "lock", "--quiet"], cwd=ROOT, check=True)
         print("rename: uv.lock updated")
+        # A name of another length moves lines: the locked ruff wraps them as it would.
+        format_ = ["uv", "run", "--locked", "--only-group", "lint", "ruff", "format", "--quiet"]
+        subprocess.run([*format_, "."], cwd=ROOT, check=True)
+        print("rename: formatted with ruff")
     return 0
 
 

@@ -480,7 +480,7 @@ MUTATIONS = (
         "the NetworkPolicy admits the Gateway's namespace",
         "      fieldPath: spec.parentRefs.0.namespace",
         "      fieldPath: metadata.namespace",
-        f"{GATEWAY}::test_https_serves_the_contract_the_docs_and_an_error_page",
+        f"{POLICY}::test_the_gateway_still_reaches_the_pods_once_the_policy_is_enforced",
     ),
     Mutation(
         "deploy/k8s/base/kustomization.yaml",
@@ -516,6 +516,20 @@ MUTATIONS = (
         '              cpu: "1"\n              memory: 128Mi',
         '              cpu: "1"\n              memory: 256Mi',
         f"{KNATIVE}::test_the_pods_memory_limit_is_composes",
+    ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's concurrency: no more than the memory limit was proven under",
+        "containerConcurrency: 64",
+        "containerConcurrency: 0",
+        f"{KNATIVE}::test_a_pod_admits_no_more_than_the_memory_limit_was_proven_under_and_drains_as_k8s",
+    ),
+    Mutation(
+        "deploy/cloudrun/service.yaml",
+        "the cloud service's request timeout, the Deployment's grace period",
+        "      timeoutSeconds: 30",
+        "      timeoutSeconds: 300",
+        f"{KNATIVE}::test_a_pod_admits_no_more_than_the_memory_limit_was_proven_under_and_drains_as_k8s",
     ),
 )
 
