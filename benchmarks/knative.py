@@ -70,7 +70,7 @@ def main() -> int:
             "| --- | --- |",
             f"| `docker run` of the image (no cluster) | {_spread(docker_runs)} |",
             "| Knative, from zero replicas: Gateway, activator, a new pod (image on the"
-            f" node), the previous steps, the server | {_spread(cold)} |",
+            f" node), prestart, the server | {_spread(cold)} |",
         ]
     )
     print(body)

@@ -153,10 +153,10 @@ MUTATIONS = (
     ),
     Mutation(
         "compose.yaml",
-        "the app starts only after the previous steps succeeded",
+        "the app starts only after prestart succeeded",
         "condition: service_completed_successfully",
         "condition: service_started",
-        f"{COMPOSE}::test_a_failing_previous_step_keeps_the_app_from_starting",
+        f"{COMPOSE}::test_a_failing_prestart_step_keeps_the_app_from_starting",
     ),
     Mutation(
         "compose.yaml",
@@ -224,11 +224,11 @@ MUTATIONS = (
     ),
     Mutation(
         "deploy/swarm/stack.yaml",
-        "each task runs the previous steps before its server",
+        "each task runs prestart before its server",
         '    command:\n      ["python", "-m", "app.prestart", "--", "fastapi", "run", '
         '"--entrypoint", "app.main:app", "--root-path", "${ROOT_PATH:-}"]\n',
         "",
-        f"{SWARM}::test_a_failing_previous_step_keeps_the_new_version_from_serving",
+        f"{SWARM}::test_a_failing_prestart_step_keeps_the_new_version_from_serving",
     ),
     Mutation(
         "deploy/swarm/stack.yaml",

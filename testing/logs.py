@@ -11,7 +11,7 @@ class Output:
     """`banner`: the lines `fastapi run` prints before the server starts (it has no option
     to leave them out), each blank or indented; `records`: every JSON line, parsed; any
     other line raises, naming it. `late_banner`: banner lines after the first record (a
-    server started after the previous steps, in one container, prints its banner then)."""
+    server started after prestart, in one container, prints its banner then)."""
 
     banner: list[str]
     records: list[dict[str, Any]]

@@ -1,4 +1,4 @@
-"""The previous steps: settings, TCP dependencies, project steps, then the server."""
+"""prestart: settings, TCP dependencies, project steps, then the server."""
 
 import errno
 import logging
@@ -122,7 +122,7 @@ def test_a_failing_step_stops_the_start_with_its_name(
 def test_it_succeeds_alone_when_nothing_is_declared() -> None:
     result = _prestart()
     assert result.returncode == 0
-    assert "app.prestart: previous steps complete" in result.stderr
+    assert "app.prestart: prestart complete" in result.stderr
 
 
 def test_an_unreachable_dependency_exits_1_with_one_line() -> None:
@@ -180,7 +180,7 @@ def test_arguments_without_the_separator_are_a_usage_error() -> None:
 
 def test_main_alone_runs_the_steps_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert prestart.main([]) == 0
-    assert capsys.readouterr().err == "INFO:     app.prestart: previous steps complete\n"
+    assert capsys.readouterr().err == "INFO:     app.prestart: prestart complete\n"
 
 
 def test_main_reports_an_unreachable_dependency_in_one_line(
@@ -272,7 +272,7 @@ def test_each_step_is_logged_and_given_the_settings(
     assert given[0] is settings
     assert [r.getMessage() for r in caplog.records] == [
         "running migrate",
-        "previous steps complete",
+        "prestart complete",
     ]
 
 

@@ -55,7 +55,7 @@ def wait_for(endpoints: Sequence[Endpoint], timeout: float) -> None:
 
 
 def run(settings: Settings) -> None:
-    """All previous steps, in order."""
+    """Every prestart step, in order."""
     wait_for(settings.wait_for, settings.wait_timeout)
     for step in STEPS:
         logger.info("running %s", step.__name__)
@@ -64,7 +64,7 @@ def run(settings: Settings) -> None:
         except Exception as error:
             msg = f"{step.__name__} failed: {error}"
             raise PrestartError(msg) from error
-    logger.info("previous steps complete")
+    logger.info("prestart complete")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

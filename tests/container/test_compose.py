@@ -215,7 +215,7 @@ def test_up_wait_returns_only_once_https_serves_the_contract(image: str) -> None
             stack.down()
 
 
-def test_a_failing_previous_step_keeps_the_app_from_starting(image: str) -> None:
+def test_a_failing_prestart_step_keeps_the_app_from_starting(image: str) -> None:
     # The one override: a dependency that never answers (port 9 of prestart's own loopback).
     stack = Stack(env={"APP_WAIT_FOR": "127.0.0.1:9", "APP_WAIT_TIMEOUT": "1"})
     try:

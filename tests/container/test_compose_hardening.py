@@ -19,7 +19,7 @@ from testing.paths import PROJECT_ROOT
 from testing.require import require
 from testing.wait import wait_until
 
-# Each long-running service and the one-shot previous steps: their capabilities and limits.
+# Each long-running service and the one-shot prestart: their capabilities and limits.
 EXPECTED = {
     "app": ([], 128),
     "prestart": ([], 128),

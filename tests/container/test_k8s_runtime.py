@@ -101,7 +101,7 @@ def test_the_init_container_runs_under_the_manifests_security_context(
     (init,) = pod["initContainers"]
     options = [*_docker_options(init, pod), *_environment(manifests)]
     result = docker("run", "--rm", *options, image, *init["command"])
-    assert parse(result.stdout).said("app.prestart", "previous steps complete")
+    assert parse(result.stdout).said("app.prestart", "prestart complete")
 
 
 def _count(metrics: str) -> float:

@@ -1,5 +1,5 @@
 """The image under the conditions production puts it in: proxies, signals, workers,
-memory limits, and the previous steps, each with the configuration that ships."""
+memory limits, and prestart, each with the configuration that ships."""
 
 import asyncio
 import threading
@@ -206,7 +206,7 @@ def test_single_container_mode_runs_the_steps_then_the_server_as_pid_1(image: st
         cmdline = container.exec("cat", "/proc/1/cmdline").stdout.split("\0")
         assert cmdline[:3] == ["/opt/venv/bin/python", "/opt/venv/bin/fastapi", "run"]
         messages = parse(container.logs()).messages()
-        assert messages.index("previous steps complete") < messages.index("startup complete")
+        assert messages.index("prestart complete") < messages.index("startup complete")
     finally:
         remove(container)
 
@@ -244,6 +244,6 @@ def test_the_cloud_services_command_runs_the_steps_then_serves_on_cloud_runs_por
     try:
         assert httpx.get(f"{container.base_url}/items/5?q=run").json() == {"item_id": 5, "q": "run"}
         messages = parse(container.logs()).messages()
-        assert messages.index("previous steps complete") < messages.index("startup complete")
+        assert messages.index("prestart complete") < messages.index("startup complete")
     finally:
         remove(container)

@@ -156,13 +156,13 @@ def test_an_update_whose_health_check_fails_is_rolled_back_and_loses_no_request(
 
 
 @pytest.mark.usefixtures("restored")
-def test_a_failing_previous_step_keeps_the_new_version_from_serving(
+def test_a_failing_prestart_step_keeps_the_new_version_from_serving(
     stack: SwarmStack, image: str
 ) -> None:
     # The one override: a dependency the new version waits for and never gets.
     load = _update_under_load(
         stack,
-        "failing previous step, rolled back",
+        "failing prestart step, rolled back",
         image,
         "rollback_completed",
         timeout=180,
