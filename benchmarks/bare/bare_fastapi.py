@@ -2,6 +2,7 @@
 costs on the same server in the same image."""
 
 import logging
+import os
 
 from fastapi import FastAPI
 
@@ -19,6 +20,8 @@ async def read_readiness() -> dict[str, str]:
     return {"status": "ready"}
 
 
-# The project runs with its access log off; uvicorn's would write a line per request here.
-# uvicorn configures logging before it imports this module, so this setting holds.
-logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+# The floor writes no access line. BARE_ACCESS_LOG=true keeps uvicorn's, one plain line per
+# request: `fastapi run`'s own default. (uvicorn configures logging before it imports this
+# module, so the level set here holds.)
+if os.environ.get("BARE_ACCESS_LOG") != "true":
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -12,7 +12,7 @@ DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md"))
 CI = (PROJECT_ROOT / ".ci" / "run").read_text().splitlines()
 README_MARKERS = re.compile(
     r"ci: run|ci: serves http://127\.0\.0\.1:\d+/\S*|ci: the test step of \.ci/run"
-    r"|ci: run by (?:template/)?tests/\S+\.py \(.+\)"
+    r"|ci: run by \S+\.py \(.+\)"
 )
 
 
