@@ -42,6 +42,26 @@ def test_a_json_line_has_time_level_logger_and_message() -> None:
     assert line == {"level": "INFO", "logger": "app.example", "message": "ready"}
 
 
+def test_each_line_has_its_own_time_to_the_millisecond_across_seconds() -> None:
+    formatter = JsonFormatter()
+    times = []
+    for second, milliseconds in (
+        (1_767_225_599, 998),
+        (1_767_225_600, 1),
+        (1_767_225_600, 500),
+        (1_767_225_601, 0),
+    ):
+        made = record()
+        made.created, made.msecs = second + milliseconds / 1000, milliseconds
+        times.append(json.loads(formatter.format(made))["time"])
+    assert times == [
+        "2025-12-31T23:59:59.998Z",
+        "2026-01-01T00:00:00.001Z",
+        "2026-01-01T00:00:00.500Z",
+        "2026-01-01T00:00:01.000Z",
+    ]
+
+
 def test_a_json_line_carries_its_extra_fields_after_the_four() -> None:
     line = as_json(record(status=200, route="/items/{item_id}"))
     assert list(line)[4:] == ["status", "route"]

@@ -30,11 +30,23 @@ class JsonFormatter(logging.Formatter):
     """time, level, logger and message; the request id and trace ids while a request is
     handled; the record's `extra=` fields; an exception's traceback in a field of its own."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._second_text = ""
+
+    def _time(self, record: logging.LogRecord) -> str:
+        """RFC 3339 in UTC with milliseconds (2026-01-31T12:00:00.123Z); the whole seconds
+        are formatted once a second, not once a line."""
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int(record.msecs):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            # RFC 3339 in UTC with milliseconds: 2026-01-31T12:00:00.123Z
-            "time": f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(record.created))}"
-            f".{int(record.msecs):03d}Z",
+            "time": self._time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
