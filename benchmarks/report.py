@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.measure import ITEM
-from benchmarks.observability import observability_misses, observability_table
+from benchmarks.observability import floor_table, observability_misses, observability_table
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,8 @@ def table(results: dict[str, Any]) -> str:
         f"The start-up floor: the same bare app, started by the same `fastapi run` in the "
         f"project's image, answers its first 200 after {results['bare_start_s']:.3f} s "
         f"(the project: {results['project']['start_s']:.3f} s).",
+        "",
+        floor_table(results),
         "",
         observability_table(results),
     ]
