@@ -9,7 +9,9 @@ pushes it, then each repeat applies the dev overlay (only its image changed) in 
 of its own and measures:
 - apply to all pods Ready: from `kubectl apply -k` to `kubectl rollout status` returning;
 - a pod's start to Ready: from its first sighting (polled every 0.1 s) to its Ready
-  condition, image already on the node;
+  condition, image already on the node; and the same for bare FastAPI with the same routes
+  (`benchmarks/bare/bare_fastapi.py`, from a ConfigMap) as the app container's command in
+  the same pods, the floor;
 - freeze to serving again: one server process stopped with SIGSTOP on the node, until the
   kubelet has restarted it (liveness) and it is back in the Service's endpoints;
 - memory: each app container's RSS (its PID 1) and cgroup usage, idle and after 2,000
@@ -55,6 +57,34 @@ def _apply_to_ready(release: Release, scratch: Path) -> tuple[float, list[float]
     release.rollout_status()
     total = time.monotonic() - started
     return total, [became[name] - seen[name] for name in became]
+
+
+BARE = Path(__file__).resolve().parent / "bare" / "bare_fastapi.py"
+
+
+def _bare(image: str, namespace: str) -> Release:
+    """The dev overlay with bare FastAPI as its app container's command: the same image,
+    init container, probes (bare FastAPI answers /health/ready) and limits."""
+    app = {
+        "name": "app",
+        "command": ["fastapi", "run", "--entrypoint", "bare_fastapi:app"],
+        "env": [{"name": "PYTHONPATH", "value": "/bare"}],
+        "volumeMounts": [{"name": "bare", "mountPath": "/bare", "readOnly": True}],
+    }
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "fastapi-service"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [app],
+                    "volumes": [{"name": "bare", "configMap": {"name": "bare-fastapi"}}],
+                }
+            }
+        },
+    }
+    return Release("dev", namespace, image, patches=(patch,), files=(("bare-fastapi", BARE),))
 
 
 def _freeze_to_serving(release: Release) -> float:
@@ -103,6 +133,7 @@ def main() -> int:
     image = push(tag, f"bench-{run_id()}").split("@", 1)[0] + f":bench-{run_id()}"
     applies: list[float] = []
     starts: list[float] = []
+    bare_starts: list[float] = []
     freezes: list[float] = []
     idle: list[tuple[float, float]] = []
     loaded: list[tuple[float, float]] = []
@@ -126,6 +157,12 @@ def main() -> int:
                 print(f"repeat {repeat + 1}: apply to Ready {total:.1f} s", file=sys.stderr)
             finally:
                 kubectl("delete", "namespace", release.namespace, check=False, timeout=300)
+            bare = _bare(image, namespace_name(f"bare{repeat}"))
+            try:
+                _, pods = _apply_to_ready(bare, Path(scratch) / bare.namespace)
+                bare_starts += pods
+            finally:
+                kubectl("delete", "namespace", bare.namespace, check=False, timeout=300)
     body = "\n".join(
         [
             f"Repeats: {args.repeats}; figures are medians (range).",
@@ -134,6 +171,9 @@ def main() -> int:
             "| --- | --- |",
             f"| `kubectl apply -k` to every pod Ready (rollout complete) | {_spread(applies)} |",
             f"| a pod's start to Ready (image on the node) | {_spread(starts)} |",
+            f"| the same pod with bare FastAPI as its app (the floor) | {_spread(bare_starts)} |",
+            f"| the service's / the floor's (medians) | "
+            f"{statistics.median(starts) / statistics.median(bare_starts):.2f} |",
             f"| server frozen (SIGSTOP) to serving again (liveness restart) | {_spread(freezes)} |",
             "",
             "| app container memory (MiB) | RSS of the server | cgroup usage |",

@@ -125,6 +125,9 @@ class Release:
     image: str
     # APP_* settings merged into the overlay's ConfigMap, as a user changes them.
     settings: tuple[str, ...] = ()
+    # Strategic merge patches, and files for a ConfigMap of that name (a benchmark's).
+    patches: tuple[Manifest, ...] = ()
+    files: tuple[tuple[str, Path], ...] = ()
 
     def kustomization(self, directory: Path) -> Path:
         """The wrapping kustomization in DIRECTORY (beside the project: kustomize takes
@@ -145,11 +148,20 @@ class Release:
             "resources": [os.path.relpath(overlay, directory)],
             "images": [image],
         }
+        generators: list[dict[str, Any]] = []
         if self.settings:
-            wrapper["configMapGenerator"] = [
+            generators.append(
                 {"name": "fastapi-service", "behavior": "merge", "literals": list(self.settings)}
-            ]
+            )
         directory.mkdir(parents=True, exist_ok=True)
+        for name, source in self.files:
+            # kustomize reads a generator's files from within its own directory.
+            shutil.copyfile(source, directory / source.name)
+            generators.append({"name": name, "files": [source.name]})
+        if generators:
+            wrapper["configMapGenerator"] = generators
+        if self.patches:
+            wrapper["patches"] = [{"patch": yaml.safe_dump(patch)} for patch in self.patches]
         (directory / "kustomization.yaml").write_text(yaml.safe_dump(wrapper))
         return directory
 
