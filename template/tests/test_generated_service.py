@@ -20,10 +20,11 @@ from testing.require import require
 
 pytestmark = pytest.mark.tools
 
-# The generated suite's cluster tests are the template's own, renamed: the template's run
-# has just proven them on the same cluster, and a second pass would cost CI about ten
-# minutes. A generated service's own .ci/run runs them.
-MARKERS = "not cluster"
+# The generated suite's cluster tests and its arm64 image under QEMU are the template's
+# own, renamed: the template's run has just proven them on the same cluster and engine,
+# and a second pass would cost CI about a quarter of an hour. A generated service's own
+# .ci/run runs them.
+MARKERS = "not cluster and not emulated"
 # Where a kept file may name what the copy leaves behind, and why.
 MAY_NAME_WHAT_STAYS_BEHIND = {
     # The front door says what a generated service contains and what stays behind.
