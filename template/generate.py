@@ -64,3 +64,12 @@ def generate(template: Path, destination: Path, **answers: str) -> subprocess.Co
     return copier(
         "copy", "--trust", "--defaults", *data, str(template), str(destination), cwd=template.parent
     )
+
+
+def committed(template: Path, destination: Path, **answers: str) -> Path:
+    """A project generated into `destination`, then `git init` and a first commit, as the
+    README's next step says."""
+    generate(template, destination, **answers)
+    git("init", "-q", "-b", "main", cwd=destination)
+    commit(destination, "generated")
+    return destination

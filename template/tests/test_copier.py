@@ -2,7 +2,6 @@
 `copier update`: run for real (Copier from the package index) on throw-away git copies."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,14 +10,13 @@ import pytest
 from template.generate import (
     ANSWERS,
     commit,
+    committed,
     copier,
     copier_version,
-    generate,
     git,
     template_repository,
 )
 from testing.paths import PROJECT_ROOT
-from testing.require import require
 from tests.deploy.kustomize import render
 
 pytestmark = pytest.mark.tools
@@ -33,24 +31,9 @@ KEPT = {
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require(
-        shutil.which("uvx") is not None and shutil.which("git") is not None,
-        variable="REQUIRE_COPIER",
-        reason="uvx or git is not installed",
-    )
-    return template_repository(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture(scope="module")
 def generated(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project generated with answers that are none of the defaults, and committed, as
-    the README's next step says."""
-    destination = tmp_path_factory.mktemp("generated") / "orders-api"
-    generate(template, destination, **ANSWERS)
-    git("init", "-q", "-b", "main", cwd=destination)
-    commit(destination, "generated")
-    return destination
+    """A project generated with answers that are none of the defaults, and committed."""
+    return committed(template, tmp_path_factory.mktemp("generated") / "orders-api", **ANSWERS)
 
 
 def _traces(root: Path) -> list[str]:
@@ -188,10 +171,7 @@ def test_renaming_again_with_other_values_is_refused(generated: Path) -> None:
 def _updatable(tmp_path: Path) -> tuple[Path, Path]:
     """A template repository and a project generated from it, committed in git."""
     template = template_repository(tmp_path / "template")
-    project = tmp_path / "project"
-    generate(template, project, **ANSWERS)
-    git("init", "-q", "-b", "main", cwd=project)
-    commit(project, "generated")
+    project = committed(template, tmp_path / "project", **ANSWERS)
     return template, project
 
 

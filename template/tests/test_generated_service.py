@@ -4,7 +4,6 @@ repository, it passes its own lint and test suite, and names no file the copy le
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from template.generate import ANSWERS, commit, generate, git, template_repository
+from template.generate import ANSWERS, committed
 from testing.context import tracked
 from testing.environ import clean_environ
 from testing.paths import PROJECT_ROOT
-from testing.require import require
 
 pytestmark = pytest.mark.tools
 
@@ -41,18 +39,9 @@ DOCS_CITING_THE_TEMPLATE_S_FIGURES = re.compile(r"docs/.*\.md")
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require(
-        shutil.which("uvx") is not None and shutil.which("git") is not None,
-        variable="REQUIRE_COPIER",
-        reason="uvx or git is not installed",
-    )
-    template = template_repository(tmp_path_factory.mktemp("template"))
-    destination = tmp_path_factory.mktemp("generated") / "checkout"
-    generate(template, destination, **ANSWERS)
-    git("init", "-q", "-b", "main", cwd=destination)
-    commit(destination, "generated")
-    return destination
+def service(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated into a directory named otherwise than its slug, and committed."""
+    return committed(template, tmp_path_factory.mktemp("generated") / "checkout", **ANSWERS)
 
 
 def _its_own_environment(service: Path) -> dict[str, str]:
