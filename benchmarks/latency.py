@@ -3,9 +3,10 @@
     uv run python -m benchmarks.latency [--repeats 3] [--duration 10] [--write FILE]
     uv run python -m benchmarks.latency --smoke     (one short run of each: does it work?)
 
-Needs Docker, wrk and vegeta (`go install github.com/tsenart/vegeta/v12@v12.13.0`).
-First wrk measures the floor's capacity: bare FastAPI with the service's routes
-(`benchmarks/bare/bare_fastapi.py`) in the project's image, one worker. Then vegeta sends
+Needs Docker and vegeta (`go install github.com/tsenart/vegeta/v12@v12.13.0`).
+First vegeta measures the floor's capacity as it can load it from where it runs, with 64
+workers as fast as answers come back: bare FastAPI with the service's routes
+(`benchmarks/bare/bare_fastapi.py`) in the project's image, one worker. Then it sends
 /items/5?q=somequery at 50 % and 80 % of it, open loop: each request leaves at its
 scheduled time, on a new worker if every other one still waits for a response, so a slow
 response never delays the next request and every wait is counted (no coordinated
@@ -19,6 +20,7 @@ container has the first and the load generator the second.
 import argparse
 import csv
 import io
+import json
 import math
 import os
 import shutil
@@ -32,7 +34,6 @@ from benchmarks.subjects import PROJECT
 from testing.docker import docker, remove, start
 from testing.paths import PROJECT_ROOT, run_id
 from testing.results import write
-from testing.wrk import wrk
 
 BARE = Path(__file__).resolve().parent / "bare"
 FLOOR = "bare FastAPI, same routes, same image (the floor)"
@@ -59,37 +60,45 @@ def _cpus() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _capacity(tag: str, seconds: float) -> float:
-    """The floor's requests/s under wrk (closed loop, 64 connections), median of three."""
+    """The floor's requests/s as this generator, where it runs, can load it: vegeta with 64
+    workers as fast as answers come back (closed loop), median of three."""
     options, command = CONFIGURATIONS[FLOOR]
     container = start(tag, "-e", "WEB_CONCURRENCY=1", *_cpus()[0], *options, command=command)
     try:
         url = f"{container.base_url}{ITEM}"
-        wrk(url, seconds=min(seconds, 2))  # warm-up, not counted
-        return statistics.median(wrk(url, seconds).requests_per_second for _ in range(3))
+        _attack(url, ("-rate=0", "-max-workers=64"), min(seconds, 2))  # warm-up, not counted
+        runs = []
+        for _ in range(3):
+            report = subprocess.run(
+                ["vegeta", "report", "-type=json"],
+                input=_attack(url, ("-rate=0", "-max-workers=64"), seconds),
+                capture_output=True,
+                check=True,
+                timeout=120,
+            )
+            runs.append(float(json.loads(report.stdout)["throughput"]))
+        return statistics.median(runs)
     finally:
         remove(container)
 
 
-def _paced(url: str, rate: int, seconds: float) -> list[tuple[int, float]]:
-    """vegeta at `rate` requests/s for `seconds`: each request's status and latency (ms)."""
-    attack = [
-        *_cpus()[1],
-        "vegeta",
-        "attack",
-        f"-rate={rate}/s",
-        f"-duration={seconds}s",
-        "-timeout=10s",
-    ]
-    sent = subprocess.run(
+def _attack(url: str, pacing: tuple[str, ...], seconds: float) -> bytes:
+    """vegeta's encoded results of GETs of `url` for `seconds`, paced as `pacing` says."""
+    attack = [*_cpus()[1], "vegeta", "attack", *pacing, f"-duration={seconds}s", "-timeout=10s"]
+    return subprocess.run(
         attack,
         input=f"GET {url}\n".encode(),
         capture_output=True,
         check=True,
         timeout=seconds + 60,
-    )
+    ).stdout
+
+
+def _paced(url: str, rate: int, seconds: float) -> list[tuple[int, float]]:
+    """vegeta at `rate` requests/s for `seconds`: each request's status and latency (ms)."""
     encoded = subprocess.run(
         ["vegeta", "encode", "--to", "csv"],
-        input=sent.stdout,
+        input=_attack(url, (f"-rate={rate}/s",), seconds),
         capture_output=True,
         check=True,
         timeout=120,
@@ -171,7 +180,8 @@ def report(
     )
     lines += [
         "",
-        f"The floor's capacity: {capacity:.0f} requests/s (wrk, 64 connections, one worker). "
+        f"The floor's capacity: {capacity:.0f} requests/s (vegeta, 64 workers, closed loop, "
+        "one worker of the server). "
         f"Each row is the median of {repeats} runs of {seconds:g} s at a constant rate "
         "(vegeta, open loop), the configurations in turns. A failed request got no "
         "response: beyond a server's capacity its listen queue overflows and new connections "
