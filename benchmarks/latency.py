@@ -8,10 +8,11 @@ First vegeta measures the floor's capacity as it can load it from where it runs,
 workers as fast as answers come back: bare FastAPI with the service's routes
 (`benchmarks/bare/bare_fastapi.py`) in the project's image, one worker. Then it sends
 /items/5?q=somequery at 50 % and 80 % of it, open loop: each request leaves at its
-scheduled time, on a new worker if every other one still waits for a response, so a slow
-response never delays the next request and every wait is counted (no coordinated
-omission). vegeta paces at a constant rate rather than with Poisson arrivals; it is the
-tool made for open-loop HTTP load, and a constant rate is the stricter schedule for p99.
+scheduled time, on a new worker if every other one still waits for a response, over at
+most 64 connections (a request that finds them all busy waits for one), and its latency
+runs from its scheduled time, so a slow response never delays the next request and every
+wait is counted (no coordinated omission). vegeta paces at a constant rate rather than
+with Poisson arrivals; it is the tool made for open-loop HTTP load.
 Three configurations take turns in each repeat: the floor, the image's defaults, and the
 image with its access line and metrics off. Where the machine has two cores, the server's
 container has the first and the load generator the second.
@@ -34,6 +35,7 @@ from benchmarks.subjects import PROJECT
 from testing.docker import docker, remove, start
 from testing.paths import PROJECT_ROOT, run_id
 from testing.results import write
+from testing.wrk import CONNECTIONS
 
 BARE = Path(__file__).resolve().parent / "bare"
 FLOOR = "bare FastAPI, same routes, same image (the floor)"
@@ -66,12 +68,13 @@ def _capacity(tag: str, seconds: float) -> float:
     container = start(tag, "-e", "WEB_CONCURRENCY=1", *_cpus()[0], *options, command=command)
     try:
         url = f"{container.base_url}{ITEM}"
-        _attack(url, ("-rate=0", "-max-workers=64"), min(seconds, 2))  # warm-up, not counted
+        closed = ("-rate=0", f"-max-workers={CONNECTIONS}")
+        _attack(url, closed, min(seconds, 2))  # warm-up, not counted
         runs = []
         for _ in range(3):
             report = subprocess.run(
                 ["vegeta", "report", "-type=json"],
-                input=_attack(url, ("-rate=0", "-max-workers=64"), seconds),
+                input=_attack(url, closed, seconds),
                 capture_output=True,
                 check=True,
                 timeout=120,
@@ -98,7 +101,10 @@ def _paced(url: str, rate: int, seconds: float) -> list[tuple[int, float]]:
     """vegeta at `rate` requests/s for `seconds`: each request's status and latency (ms)."""
     encoded = subprocess.run(
         ["vegeta", "encode", "--to", "csv"],
-        input=_attack(url, (f"-rate={rate}/s",), seconds),
+        # At most 64 connections, as when the capacity was measured: a request that finds
+        # them all busy waits for one, and vegeta's clock, started at the request's
+        # scheduled time, counts the wait.
+        input=_attack(url, (f"-rate={rate}/s", f"-max-connections={CONNECTIONS}"), seconds),
         capture_output=True,
         check=True,
         timeout=120,
@@ -183,9 +189,9 @@ def report(
         f"The floor's capacity: {capacity:.0f} requests/s (vegeta, 64 workers, closed loop, "
         "one worker of the server). "
         f"Each row is the median of {repeats} runs of {seconds:g} s at a constant rate "
-        "(vegeta, open loop), the configurations in turns. A failed request got no "
-        "response: beyond a server's capacity its listen queue overflows and new connections "
-        "are reset; the percentiles are of the answered ones.",
+        "(vegeta, open loop), the configurations in turns. A failed request had no answer "
+        "within vegeta's 10 s timeout: beyond a server's capacity the waiting only grows; "
+        "the percentiles are of the answered ones.",
         f"Goal: p99 at 50 % load within {P99_GOAL} times the floor's: {verdicts}.",
     ]
     return "\n".join(lines)
