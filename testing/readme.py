@@ -27,7 +27,7 @@ import httpx
 
 from testing.paths import PROJECT_ROOT
 
-_BLOCK = re.compile(r"^( *)<!-- (.+?) -->\n\1```bash\n(.*?)^\1```$", re.M | re.S)
+_BLOCK = re.compile(r"^( *)<!-- ([^\n]+?) -->\n\1```bash\n(.*?)^\1```$", re.M | re.S)
 _ANY_BLOCK = re.compile(r"^ *```bash$", re.M)
 
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from testing.context import tracked
 from testing.paths import PROJECT_ROOT
 from testing.readme import Block, blocks
 
@@ -18,6 +19,20 @@ README_MARKERS = re.compile(
 
 def test_the_readme_is_read_in_ten_minutes() -> None:
     assert len(README.read_text().splitlines()) <= 300
+
+
+# A Markdown link's target, without its #fragment; one with a scheme (https:) is not a file.
+LINK = re.compile(r"\]\((?![a-z]+:)([^)#\s]+)[^)]*\)")
+
+
+def test_every_link_of_the_markdown_to_a_file_of_the_project_finds_it() -> None:
+    broken = [
+        f"{name}: {target}"
+        for name in tracked("*.md")
+        for target in LINK.findall((PROJECT_ROOT / name).read_text())
+        if not (PROJECT_ROOT / name).parent.joinpath(target).exists()
+    ]
+    assert broken == []
 
 
 def test_ci_runs_every_command_of_the_readme() -> None:
