@@ -8,9 +8,15 @@ reads the current values from the files that define them, replaces each in every
 file of the tree, re-locks with uv (the package name is in uv.lock) and formats with the
 locked ruff. Run again with the same values it changes nothing; once the project carries
 a name of its own, it refuses another.
+
+In a copy, which leaves the template's own proof (`template/`) behind, it also removes
+what speaks of that proof: each region of a text file from a line that says
+`template-only: start` to one that says `template-only: end`, and renovate.json's
+`ignorePaths` entries that match nothing any more.
 """
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -22,6 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_SLUG = "fastapi" + "-service"
 SKIPPED_DIRECTORIES = {".git", ".venv", "node_modules", "mutants", "__pycache__"}
 SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
+# From a start marker's line to the next end marker's, no other marker between.
+REGION = (
+    r"^[^\n]*template-only: start[^\n]*\n"
+    r"(?:(?![^\n]*template-only: )[^\n]*\n)*"
+    r"[^\n]*template-only: end[^\n]*\n"
+)
+# A region between blank lines goes with one of them, so that a paragraph goes whole.
+TEMPLATE_ONLY = [re.compile(rf"(?<=\n\n){REGION}\n", re.M), re.compile(REGION, re.M)]
 
 
 def current(path: str, pattern: str) -> str:
@@ -71,6 +85,26 @@ def replacements(args: argparse.Namespace) -> list[tuple[str, str]]:
     return [(old, new) for old, new in pairs if old != new]
 
 
+def without_template_only(path: Path, text: str) -> str:
+    """`text` without its template-only regions; a marker left unpaired is an error."""
+    for region in TEMPLATE_ONLY:
+        text = region.sub("", text)
+    if "template-only: " in text:
+        line = text[: text.index("template-only: ")].count("\n") + 1
+        where = f"{path.relative_to(ROOT)}:{line}"
+        sys.exit(f"rename: {where}: a template-only marker without its pair; nothing renamed")
+    return text
+
+
+def without_ignores_of_what_is_gone(text: str) -> str:
+    """renovate.json without the `ignorePaths` entries that match no file (JSON has no
+    comments to mark a region with)."""
+    config = json.loads(text)
+    if "ignorePaths" in config:
+        config["ignorePaths"] = [p for p in config["ignorePaths"] if any(ROOT.glob(p))]
+    return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -84,16 +118,23 @@ def main() -> int:
     if slug not in {TEMPLATE_SLUG, args.slug}:
         sys.exit(f"rename: this project is named {slug!r} already; not renaming it {args.slug!r}")
     pairs = replacements(args)
-    changed = 0
+    copied = not (ROOT / "template").exists()
+    # Every file is worked out before any is written: a refusal leaves the tree as it was.
+    changes = {}
     for path in text_files():
         text = original = path.read_text()
         for old, new in pairs:
             text = text.replace(old, new)
+        if copied:
+            text = without_template_only(path, text)
+            if path == ROOT / "renovate.json":
+                text = without_ignores_of_what_is_gone(text)
         if text != original:
-            path.write_text(text)
-            changed += 1
-    print(f"rename: {changed} files changed")
-    if changed and shutil.which("uv"):
+            changes[path] = text
+    for path, text in changes.items():
+        path.write_text(text)
+    print(f"rename: {len(changes)} files changed")
+    if changes and shutil.which("uv"):
         subprocess.run(["uv", "lock", "--quiet"], cwd=ROOT, check=True)
         print("rename: uv.lock updated")
         # A name of another length moves lines: the locked ruff wraps them as it would.

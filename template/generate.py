@@ -10,8 +10,9 @@ from testing.paths import PROJECT_ROOT
 
 
 def copier_version() -> str:
-    """The Copier the README's commands pin (`uvx copier@X.Y.Z ...`)."""
-    found = set(re.findall(r"uvx copier@(\d+\.\d+\.\d+)", (PROJECT_ROOT / "README.md").read_text()))
+    """The Copier the docs' commands pin (`uvx copier@X.Y.Z ...`), one version in all."""
+    docs = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "docs" / "dependency-updates.md"]
+    found = {v for doc in docs for v in re.findall(r"uvx copier@(\d+\.\d+\.\d+)", doc.read_text())}
     assert len(found) == 1, found
     return str(found.pop())
 

@@ -168,6 +168,20 @@ def test_renaming_again_with_other_values_is_refused(generated: Path) -> None:
     )
 
 
+def test_a_template_only_passage_left_open_is_refused_naming_where(tmp_path: Path) -> None:
+    template = template_repository(tmp_path / "template")
+    testing_doc = template / "docs" / "testing.md"
+    lines = testing_doc.read_text().count("\n")
+    testing_doc.write_text(testing_doc.read_text() + "<!-- template-only: start -->\n")
+    commit(template, "a passage left open")
+    result = generate_refused(template, tmp_path / "refused", "slug", "orders-api")
+    assert result.returncode != 0
+    assert (
+        f"rename: docs/testing.md:{lines + 1}: a template-only marker without its pair"
+        in result.stderr
+    )
+
+
 def _updatable(tmp_path: Path) -> tuple[Path, Path]:
     """A template repository and a project generated from it, committed in git."""
     template = template_repository(tmp_path / "template")

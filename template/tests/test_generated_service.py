@@ -23,19 +23,6 @@ pytestmark = pytest.mark.tools
 # and a second pass would cost CI about a quarter of an hour. A generated service's own
 # .ci/run runs them.
 MARKERS = "not cluster and not emulated"
-# Where a kept file may name what the copy leaves behind, and why.
-MAY_NAME_WHAT_STAYS_BEHIND = {
-    # The front door says what a generated service contains and what stays behind.
-    "README.md",
-    # The one hook of the template's proof: it runs only where that directory is.
-    ".ci/run",
-    # Renovate leaves the naive image's pins alone; where that file is absent, the entry
-    # matches nothing.
-    "renovate.json",
-}
-# The docs explain the image's choices with the figures the template measured, and name
-# the benchmark that wrote each.
-DOCS_CITING_THE_TEMPLATE_S_FIGURES = re.compile(r"docs/.*\.md")
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +92,12 @@ def _naming(left_behind: list[str]) -> re.Pattern[str]:
 
 
 def test_no_file_it_keeps_names_one_the_copy_left_out(service: Path) -> None:
+    """Nor what speaks of them: the README's section on the template, the docs' passages
+    on its figures, `.ci/run`'s hook and Renovate's ignore of the naive image's pins."""
     naming = _naming(_left_behind())
     found = [
         f"{name}: {match.group()}"
         for name in tracked(root=service)
-        if name not in MAY_NAME_WHAT_STAYS_BEHIND
-        and not DOCS_CITING_THE_TEMPLATE_S_FIGURES.fullmatch(name)
         for match in naming.finditer(_text(service / name))
     ]
     assert found == []
