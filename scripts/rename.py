@@ -9,7 +9,7 @@ file of the tree, re-locks with uv (the package name is in uv.lock) and formats 
 locked ruff. Run again with the same values it changes nothing; once the project carries
 a name of its own, it refuses another.
 
-In a copy, which leaves the template's own proof (`template/`) behind, it also removes
+In a copy, which leaves the template's own proof behind, it also removes
 what speaks of that proof: each region of a text file from a line that says
 `template-only: start` to one that says `template-only: end`, and renovate.json's
 `ignorePaths` entries that match nothing any more.
@@ -87,12 +87,18 @@ def replacements(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def without_template_only(path: Path, text: str) -> str:
     """`text` without its template-only regions; a marker left unpaired is an error."""
+    markers = [
+        (number, "template-only: start" in line)
+        for number, line in enumerate(text.splitlines(), 1)
+        if "template-only: " in line
+    ]
+    for index, (number, starts) in enumerate(markers):
+        # Starts and ends alternate, a start first, an end last.
+        if starts != (index % 2 == 0) or (starts and index == len(markers) - 1):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            sys.exit(f"rename: {where}: a template-only marker without its pair; nothing renamed")
     for region in TEMPLATE_ONLY:
         text = region.sub("", text)
-    if "template-only: " in text:
-        line = text[: text.index("template-only: ")].count("\n") + 1
-        where = f"{path.relative_to(ROOT)}:{line}"
-        sys.exit(f"rename: {where}: a template-only marker without its pair; nothing renamed")
     return text
 
 
