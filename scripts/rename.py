@@ -22,20 +22,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 # The template's own name, split so that renaming this file's neighbours never touches it.
 TEMPLATE_SLUG = "fastapi" + "-service"
 SKIPPED_DIRECTORIES = {".git", ".venv", "node_modules", "mutants", "__pycache__"}
 SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
-# From a start marker's line to the next end marker's, no other marker between.
-REGION = (
-    r"^[^\n]*template-only: start[^\n]*\n"
-    r"(?:(?![^\n]*template-only: )[^\n]*\n)*"
-    r"[^\n]*template-only: end[^\n]*\n"
-)
-# A region between blank lines goes with one of them, so that a paragraph goes whole.
-TEMPLATE_ONLY = [re.compile(rf"(?<=\n\n){REGION}\n", re.M), re.compile(REGION, re.M)]
 
 
 def current(path: str, pattern: str) -> str:
@@ -86,20 +79,32 @@ def replacements(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def without_template_only(path: Path, text: str) -> str:
-    """`text` without its template-only regions; a marker left unpaired is an error."""
-    markers = [
-        (number, "template-only: start" in line)
-        for number, line in enumerate(text.splitlines(), 1)
-        if "template-only: " in line
-    ]
-    for index, (number, starts) in enumerate(markers):
-        # Starts and ends alternate, a start first, an end last.
-        if starts != (index % 2 == 0) or (starts and index == len(markers) - 1):
-            where = f"{path.relative_to(ROOT)}:{number}"
-            sys.exit(f"rename: {where}: a template-only marker without its pair; nothing renamed")
-    for region in TEMPLATE_ONLY:
-        text = region.sub("", text)
-    return text
+    """`text` without its template-only regions, each from its start marker's line to its
+    end marker's. A region between blank lines takes one of them along, so that a
+    paragraph goes whole. A marker out of its pair is an error."""
+    kept: list[str] = []
+    opened = 0  # the line of the open region's start marker; 0 outside one
+    closed = False  # the line before was a region's end marker
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        starts, ends = "template-only: start" in line, "template-only: end" in line
+        if (starts and opened) or (ends and not opened):
+            unpaired(path, number)
+        if starts:
+            opened = number
+        elif ends:
+            opened, closed = 0, True
+            continue
+        elif not opened and not (closed and line == "\n" and kept[-1:] == ["\n"]):
+            kept.append(line)
+        closed = False
+    if opened:
+        unpaired(path, opened)
+    return "".join(kept)
+
+
+def unpaired(path: Path, line: int) -> NoReturn:
+    where = f"{path.relative_to(ROOT)}:{line}"
+    sys.exit(f"rename: {where}: a template-only marker without its pair; nothing renamed")
 
 
 def without_ignores_of_what_is_gone(text: str) -> str:
