@@ -1,4 +1,5 @@
-"""The README is the front door: short, and every command in it and in docs/ is run."""
+"""The README is the front door: short, every command in it and in docs/ is run, and every
+link of the project's Markdown to one of its files finds it."""
 
 import re
 
